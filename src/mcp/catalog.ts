@@ -56,21 +56,26 @@ function cut(text: unknown): string | undefined {
  * The prompts of `server` as commands: only the fields used, texts cut; one without a name is left
  * out. A prompt's arguments are bounded (a server may declare thousands): the first
  * MAX_PROMPT_ARGUMENTS are taken, one whose name is empty or longer than MAX_ARGUMENT_NAME is left
- * out (a name cut short would not be the server's); `onNote` is told of each prompt so cut.
+ * out (a name cut short would not be the server's), and so is a name declared again (the words of
+ * a command line go to its arguments in order: a second `topic` would take a word and lose the
+ * first's); `onNote` is told of each prompt so cut.
  */
 export function catalogPrompts(server: string, prompts: readonly Prompt[], onNote?: (note: string) => void): McpPrompt[] {
   return prompts.flatMap((p) => {
     if (typeof p.name !== 'string' || !p.name || p.name.length > MAX_CATALOG_TEXT) return [];
     const description = cut(p.description);
     const declared = Array.isArray(p.arguments) ? p.arguments : [];
-    const named = declared.filter((a) => typeof a?.name === 'string' && a.name !== '' && a.name.length <= MAX_ARGUMENT_NAME);
+    const usable = declared.filter((a) => typeof a?.name === 'string' && a.name !== '' && a.name.length <= MAX_ARGUMENT_NAME);
+    const seen = new Set<string>();
+    const named = usable.filter((a) => !seen.has(a.name) && seen.add(a.name));
     const args = named.slice(0, MAX_PROMPT_ARGUMENTS).map((a) => {
       const d = cut(a.description);
       return { name: a.name, ...(d ? { description: d } : {}), ...(a.required === true ? { required: true } : {}) };
     });
     const shown = JSON.stringify(p.name.length > 80 ? `${p.name.slice(0, 79)}…` : p.name);
     if (named.length > MAX_PROMPT_ARGUMENTS) onNote?.(`MCP server "${server}": its prompt ${shown} declares ${named.length} arguments; the first ${MAX_PROMPT_ARGUMENTS} are taken.`);
-    if (named.length < declared.length) onNote?.(`MCP server "${server}": its prompt ${shown} declares ${declared.length - named.length} argument(s) without a name or with one over ${MAX_ARGUMENT_NAME} characters; they are left out.`);
+    if (usable.length < declared.length) onNote?.(`MCP server "${server}": its prompt ${shown} declares ${declared.length - usable.length} argument(s) without a name or with one over ${MAX_ARGUMENT_NAME} characters; they are left out.`);
+    if (named.length < usable.length) onNote?.(`MCP server "${server}": its prompt ${shown} declares ${usable.length - named.length} argument name(s) more than once; each is taken once, where it is first declared.`);
     return [{ key: promptKey(server, p.name), client: server, name: p.name, ...(description ? { description } : {}), arguments: args }];
   });
 }

@@ -63,7 +63,8 @@ function ordinal(n: number): string {
 /** The prompt's declared arguments given the words of `argumentsText` (the last one takes the rest). */
 export function promptArguments(prompt: McpPrompt, argumentsText: string, what: string): Record<string, string> {
   const given = words(argumentsText);
-  const out: Record<string, string> = {};
+  // No prototype: an argument may be named `__proto__` or `constructor`.
+  const out = Object.create(null) as Record<string, string>;
   const declared = prompt.arguments;
   declared.forEach((arg, i) => {
     const value = i === declared.length - 1 ? given.slice(i).join(' ') : given[i];
