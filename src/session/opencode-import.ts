@@ -87,12 +87,19 @@ function turnError(error: unknown): { code: string; message: string } | undefine
   return { code, message };
 }
 
-/** What a user message sent the model: its text parts (synthetic ones too) and files sent as data. */
-function userContent(parts: readonly Obj[]): { content: unknown; subtask?: TurnInfo['subtask']; compaction?: true } {
+/**
+ * What a user message sent the model: its text parts (synthetic ones too: an `@`-mentioned MCP
+ * resource's texts, a read file's, which `added` indexes, SessionMessage.added, so that clients
+ * get them synthetic again) and files sent as data.
+ */
+function userContent(parts: readonly Obj[]): { content: unknown; added?: number[]; subtask?: TurnInfo['subtask']; compaction?: true } {
   const items: Obj[] = [];
+  const added: number[] = [];
   for (const part of parts) {
-    if (part.type === 'text' && text(part.text) && part.ignored !== true) items.push({ type: 'text', text: text(part.text) });
-    else if (part.type === 'file') {
+    if (part.type === 'text' && text(part.text) && part.ignored !== true) {
+      if (part.synthetic === true) added.push(items.length);
+      items.push({ type: 'text', text: text(part.text) });
+    } else if (part.type === 'file') {
       const data = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(text(part.url));
       if (!data) continue;
       const mediaType = text(part.mime) || data[1] || 'application/octet-stream';
@@ -105,6 +112,7 @@ function userContent(parts: readonly Obj[]): { content: unknown; subtask?: TurnI
       return { content: 'What did we do so far?', compaction: true };
     }
   }
+  if (added.length) return { content: items, added };
   const only = items.length === 1 ? items[0] : undefined;
   return { content: only?.type === 'text' ? only.text : items };
 }
@@ -236,7 +244,7 @@ export function importedSession(doc: unknown, options: ImportOptions): SessionRe
   for (const turn of turns) {
     const userTime = time((turn.user.time as Obj | undefined)?.created, created);
     const userModel = (turn.user.model ?? {}) as Obj;
-    const { content, subtask, compaction } = userContent(turn.userParts);
+    const { content, added, subtask, compaction } = userContent(turn.userParts);
     const reply = new Reply();
     let usage = { inputTokens: 0, outputTokens: 0 };
     let replyCost = 0;
@@ -278,7 +286,7 @@ export function importedSession(doc: unknown, options: ImportOptions): SessionRe
       ...(subtask ? { subtask } : {}),
       ...(compaction ? { compaction } : {}),
     };
-    const messagesOfTurn: SessionMessage[] = [{ role: 'user', content, info: turnInfo }, ...reply.messages];
+    const messagesOfTurn: SessionMessage[] = [{ role: 'user', content, info: turnInfo, ...(added ? { added } : {}) }, ...reply.messages];
     out.push(...messagesOfTurn);
     turnMessages.push(messagesOfTurn);
   }

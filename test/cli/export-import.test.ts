@@ -136,6 +136,38 @@ describe('opencode export and import', () => {
     expect(history[2]?.content).toContain('hi-there');
   });
 
+  it('keeps the synthetic parts of a user message (an @-mentioned MCP resource, a read file) synthetic through import and export, and sends them to the model once', async () => {
+    const source = JSON.parse(readFileSync(OPENCODE_EXPORT, 'utf8')) as Exported;
+    const user = source.messages.find((m) => m.info.role === 'user') as Exported['messages'][0];
+    const synthetic = (text: string) => ({ id: 'prt_x', type: 'text', text, synthetic: true }) as Part;
+    user.parts.push(synthetic('Reading MCP resource: notes (memo://notes)'), synthetic('NOTE-CONTENT-42'));
+    const file = sb.write('with-resource.json', JSON.stringify(source));
+    expect((await sb.run(['import', file])).code).toBe(0);
+    const exported = JSON.parse((await sb.run(['export', OPENCODE_ID])).stdout) as { messages: { info: { role: string }; parts: (Part & { synthetic?: boolean })[] }[] };
+    const parts = exported.messages.find((m) => m.info.role === 'user')?.parts ?? [];
+    expect(parts.map((p) => [p.text, p.synthetic ?? false])).toEqual([
+      ['"say hi"', false],
+      ['Reading MCP resource: notes (memo://notes)', true],
+      ['NOTE-CONTENT-42', true],
+    ]);
+    // Exported again after a second import: the same.
+    const again = sb.write('again.json', JSON.stringify(exported));
+    expect((await sb.run(['session', 'delete', OPENCODE_ID])).code).toBe(0);
+    expect((await sb.run(['import', again])).code).toBe(0);
+    const twice = JSON.parse((await sb.run(['export', OPENCODE_ID])).stdout) as typeof exported;
+    expect(twice.messages.find((m) => m.info.role === 'user')?.parts.map((p) => [p.text, p.synthetic ?? false])).toEqual(parts.map((p) => [p.text, p.synthetic ?? false]));
+    // The model gets them once, each an item of its own, as OpenCode sends them.
+    server.script('m', { type: 'text', text: 'Noted.' });
+    expect((await sb.run(['run', '-s', OPENCODE_ID, 'and the notes?'])).code).toBe(0);
+    const sent = (server.log.at(-1)?.messages as Message[]).filter((m) => m.role === 'user');
+    expect(sent[0]?.content).toEqual([
+      { type: 'text', text: '"say hi"' },
+      { type: 'text', text: 'Reading MCP resource: notes (memo://notes)' },
+      { type: 'text', text: 'NOTE-CONTENT-42' },
+    ]);
+    expect(JSON.stringify(sent).split('NOTE-CONTENT-42').length).toBe(2);
+  });
+
   it('leaves a session of the same id as it is', async () => {
     expect((await sb.run(['import', OPENCODE_EXPORT])).code).toBe(0);
     const file = path.join(sessionsDir(), `${OPENCODE_ID}.json`);
