@@ -167,7 +167,7 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
   const feed = plugins?.has('event') ? await pluginEventFeed(plugins, turn, loaded.projectRoot, message, args.agent) : undefined;
   try {
     const result = await turn.run(
-      { config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(plugins ? { plugins } : {}) },
+      { config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(plugins ? { plugins } : {}), ...(loaded.leftByPlugins ? { replacedAgents: loaded.leftByPlugins } : {}) },
       {
         ...(feed ? { ids: { user: feed.turn.userMessageID, assistant: feed.turn.assistantMessageID }, startedAt: feed.turn.time } : {}),
         message,

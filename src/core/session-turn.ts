@@ -45,6 +45,8 @@ export interface TurnServices {
   mcp?: McpServers;
   /** The project's OpenCode plugins and custom tools, when it has any (src/plugins/). */
   plugins?: PluginHost;
+  /** Pantheon's built-ins the plugins' `config` hooks replaced (`LoadedConfig.leftByPlugins`): the `task` tool does not offer them. */
+  replacedAgents?: readonly string[];
 }
 
 export interface SessionChoice {
@@ -349,7 +351,7 @@ async function runWatched(
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       // A compaction answers from what the model has read; it gets no tools.
-      ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp: mcp.tools, mcpInstructions: mcp.instructions } : {}), ...(services.plugins ? { plugins: services.plugins } : {}), todos } }),
+      ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp: mcp.tools, mcpInstructions: mcp.instructions } : {}), ...(services.plugins ? { plugins: services.plugins } : {}), ...(services.replacedAgents ? { replacedAgents: services.replacedAgents } : {}), todos } }),
       // Its model calls go through the plugins' hooks all the same (a `chat.headers` a gateway needs, say).
       ...(request.compaction && services.plugins ? { plugins: services.plugins, compaction: true } : {}),
       history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),

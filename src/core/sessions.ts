@@ -585,7 +585,7 @@ export class Sessions {
     const runtime = input.noCache ? { ...instance.runtime, cache: undefined } : instance.runtime;
     const running = this.#host.instances.use(instance, () =>
       opened.run(
-        { ...instance, runtime },
+        { ...instance, runtime, ...(instance.loaded.leftByPlugins ? { replacedAgents: instance.loaded.leftByPlugins } : {}) },
         {
           message: input.subtask ? SUBTASK_NOTE : input.text,
           ...(input.attachments?.length ? { files: input.attachments } : {}),

@@ -50,6 +50,8 @@ export interface Workspace {
   askQuestions?: QuestionAsker;
   /** The project's OpenCode plugins and custom tools (src/plugins/), when it has any. */
   plugins?: PluginHost;
+  /** Pantheon's built-ins the plugins' `config` hooks replaced: not offered to `task` (a workflow's steps, which name them, give none). */
+  replacedAgents?: readonly string[];
 }
 
 export interface AgentToolsOptions {
@@ -177,7 +179,7 @@ export async function agentTools(given: AgentToolsOptions): Promise<ToolSet> {
     ...(options.onTitle ? { onTitle: options.onTitle } : {}),
   });
   const tools: ToolSet = offeredTools(builtins, agent.tools, agent.permission);
-  const taskOptions = { config: options.config, lineage: options.lineage, maxDepth: workspace.maxDepth ?? DEFAULT_MAX_DEPTH, permission, delegate: options.delegate };
+  const taskOptions = { config: options.config, lineage: options.lineage, maxDepth: workspace.maxDepth ?? DEFAULT_MAX_DEPTH, permission, delegate: options.delegate, ...(workspace.replacedAgents ? { replaced: workspace.replacedAgents } : {}) };
   if (toolEnabled(agent.tools, 'task') && !deniedOutright(agent.permission, 'task') && delegationTargets(taskOptions).length > 0) {
     tools.task = await createTaskTool(taskOptions);
   }

@@ -14,6 +14,8 @@ export interface TaskToolOptions {
   maxDepth: number;
   /** The delegating agent's permission context (`task` patterns match agent names). */
   permission: PermissionContext;
+  /** Pantheon's built-ins a plugin's `config` hook replaced (`LoadedConfig.leftByPlugins`): not offered, as OpenCode has no agent of those names. */
+  replaced?: readonly string[];
   /** Runs the sub-agent's task and resolves with its answer (`toolCallId`: the `task` call's, under which the files it changed are kept). */
   delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string, how?: DelegateHow) => Promise<string>;
 }
@@ -72,9 +74,9 @@ export function checkTaskInput(input: unknown): TaskInput | string {
 }
 
 /** The subagents this agent may name: not itself, and not denied outright by its `task` permission. */
-export function delegationTargets(options: Pick<TaskToolOptions, 'config' | 'lineage' | 'permission'>): Subagent[] {
+export function delegationTargets(options: Pick<TaskToolOptions, 'config' | 'lineage' | 'permission' | 'replaced'>): Subagent[] {
   const self = options.lineage[options.lineage.length - 1];
-  return subagents(options.config).filter((s) => s.name !== self && evaluatePermission(options.permission.permission, 'task', s.name).action !== 'deny');
+  return subagents(options.config).filter((s) => s.name !== self && !options.replaced?.includes(s.name) && evaluatePermission(options.permission.permission, 'task', s.name).action !== 'deny');
 }
 
 /** OpenCode 1.18.33's description of its `task` tool, word for word: what models tuned on OpenCode's prompts expect (OpenCode's text, MIT licence: schema/opencode/LICENSE). */
@@ -114,11 +116,12 @@ export function taskDescription(targets: readonly Subagent[]): string {
 }
 
 /** Why this delegation may not start, or undefined when it may. */
-export function refusal(options: Pick<TaskToolOptions, 'config' | 'lineage' | 'maxDepth' | 'permission'>, agent: string): string | undefined {
+export function refusal(options: Pick<TaskToolOptions, 'config' | 'lineage' | 'maxDepth' | 'permission' | 'replaced'>, agent: string): string | undefined {
   const available = delegationTargets(options).map((s) => s.name);
   const list = `available subagents: ${available.join(', ') || 'none'}`;
   const target = options.config.agent?.[agent];
   if (!target) return `unknown agent "${agent}"; ${list}.`;
+  if (options.replaced?.includes(agent)) return `unknown agent "${agent}" (a plugin's config hook replaced it); ${list}.`;
   if (target.disable) return `agent "${agent}" is disabled; ${list}.`;
   if (options.lineage.includes(agent)) return `delegation cycle: ${[...options.lineage, agent].join(' → ')}; an agent already in the chain cannot be delegated to again.`;
   if (options.lineage.length > options.maxDepth) {

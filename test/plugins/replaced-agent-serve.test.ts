@@ -100,6 +100,12 @@ describe('a built-in a plugin\'s config hook replaced, under opencode serve', ()
     expect(plain.response.status).toBe(200);
     expect(plain.data?.info.mode).toBe('Sisyphus - ultraworker');
     expect(systemOf(first)).toContain("You are the plugin's Sisyphus.");
+    // Its `task` tool offers the plugin's subagents, not the built-ins the hook replaced (OpenCode has no agent of those names).
+    const offered = (server.log[first]?.tools ?? []) as { function: { name: string; description: string } }[];
+    const task = offered.find((t) => t.function.name === 'task')?.function.description ?? '';
+    expect(task).toContain('- Momus - Plan Critic: ');
+    expect(task).toContain('- oracle: ');
+    for (const gone of ['momus', 'metis', 'sisyphus-junior', 'multimodal-looker']) expect(task).not.toMatch(new RegExp(`^- ${gone}(:|$)`, 'm'));
     const oracle = await client.session.prompt({ path: { id }, body: { agent: 'oracle', parts: [{ type: 'text', text: 'hello' }] } });
     expect(oracle.response.status).toBe(200);
     expect(systemOf(first + 1)).toContain("You are the plugin's oracle.");
