@@ -94,7 +94,8 @@ export function alwaysPatterns(details: AskDetails): string[] {
 function metadataOf(details: AskDetails): Record<string, unknown> {
   if (details.key === 'bash') return { command: details.subject };
   if (details.key === 'external_directory') return { filepath: details.subject, parentDir: path.dirname(details.subject) };
-  if (details.key === 'edit') return { filepath: details.subject };
+  // An edit's or a write's change, as its tool previewed it (OpenCode's TUI draws `diff` in the question).
+  if (details.key === 'edit') return { filepath: details.subject, ...details.metadata };
   return {};
 }
 

@@ -41,7 +41,15 @@ export interface PermissionContext {
 export type ConfirmAnswer = boolean | { declined: string; stop?: boolean };
 
 /** What a question is about: the request, the tool called, and the call (its id and input) when known. */
-export type AskDetails = PermissionRequest & { tool: string; toolCallId?: string; toolInput?: unknown; /** the task whose call it is (its session asks: a child session's for a sub-task) */ taskID?: string };
+export type AskDetails = PermissionRequest & {
+  tool: string;
+  toolCallId?: string;
+  toolInput?: unknown;
+  /** the task whose call it is (its session asks: a child session's for a sub-task) */
+  taskID?: string;
+  /** What the request's `preview` made, when a question is put. */
+  metadata?: Record<string, unknown>;
+};
 
 export interface PermissionRequest {
   /** The permission key: `edit`, `bash`, `webfetch`, `external_directory`, a tool name. */
@@ -54,6 +62,12 @@ export interface PermissionRequest {
   question?: string;
   /** Words after the subject in messages, e.g. "is outside the project root". */
   note?: string;
+  /**
+   * What a person is shown with the question beside the subject (OpenCode's request `metadata`:
+   * `edit`'s and `write`'s `diff`), made only when a question is put; a ToolError it throws fails the
+   * call before anyone is asked, as the call would have failed after a yes.
+   */
+  preview?: () => Promise<Record<string, unknown>>;
 }
 
 export class PermissionDeniedError extends Error {
@@ -99,7 +113,8 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
   if (decision.action === 'allow') return;
   if (decision.action === 'ask') {
     const question = request.question ?? `Allow ${tool} \`${oneLine(request.subject)}\`${request.note ? ` (${request.note})` : ''}?`;
-    const details: AskDetails = { ...request, tool, ...(ctx.toolCallId ? { toolCallId: ctx.toolCallId } : {}), ...(ctx.toolInput === undefined ? {} : { toolInput: ctx.toolInput }) };
+    const { preview, ...asked } = request;
+    const details: AskDetails = { ...asked, tool, ...(ctx.toolCallId ? { toolCallId: ctx.toolCallId } : {}), ...(ctx.toolInput === undefined ? {} : { toolInput: ctx.toolInput }) };
     const said = ctx.pluginAsk ? await ctx.pluginAsk(details, question) : 'ask';
     if (said === 'allow') return;
     if (said === 'deny') deny(ctx, request, decision, part, 'denied by a plugin (permission.ask)');
@@ -109,6 +124,7 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
     if (ctx.auto && !external) return;
     if (ctx.approve?.({ ...request, tool })) return;
     if (ctx.interactive && ctx.confirm) {
+      if (preview) details.metadata = await preview();
       const answer = await ctx.confirm(question, details);
       if (answer === true) return;
       deny(ctx, request, decision, part, answer === false ? 'declined by the user' : answer.declined, answer !== false && answer.stop === true);

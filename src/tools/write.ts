@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { authorize } from '../permissions/authorize.ts';
 import { isBinaryFile } from './binary.ts';
-import { MAX_TEXT_BYTES, reportFileDiff } from './file-diff.ts';
+import { fileDiff, MAX_TEXT_BYTES, reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
 import { formatWritten } from './format-written.ts';
 import { withFileLock } from './file-lock.ts';
@@ -46,7 +46,14 @@ export const writeTool: BuiltinTool<WriteInput> = {
   },
   async run(input: WriteInput, ctx: ToolContext): Promise<string> {
     const target = await resolveToolPath(ctx, 'write', input.filePath);
-    await authorize(ctx, { key: 'edit', tool: 'write', subject: target.rel });
+    // The question shows the change (OpenCode's write asks with its diff): what the file holds now, when it is text.
+    const preview = async () => {
+      const existing = await statIfExists(target.real);
+      const before = existing ? await textOf(target.real, existing) : undefined;
+      const diff = existing && before === undefined ? undefined : await fileDiff(target.rel, before, input.content);
+      return { filepath: target.rel, ...(diff?.patch === undefined ? {} : { diff: diff.patch }) };
+    };
+    await authorize(ctx, { key: 'edit', tool: 'write', subject: target.rel, preview });
     return withFileLock(target.real, () => writeFile(input, ctx, target));
   },
 };

@@ -26,7 +26,7 @@ let client: ReturnType<typeof createOpencodeClient>;
 beforeAll(async () => {
   model = await startScriptedServer();
   sb = await sandbox();
-  sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, permission: { bash: 'ask' } });
+  sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, permission: { bash: 'ask', edit: 'ask' } });
   s = await serve(sb);
   client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
 });
@@ -189,6 +189,39 @@ describe('permission questions to OpenCode clients', () => {
       expect(reply.response.status).toBe(200);
       expect(toolResult(callID)).not.toContain('permission denied');
       expect(stream.events.filter(asked(other.id))).toEqual([]);
+    } finally {
+      listener.stop();
+    }
+  });
+
+  it('edit and write: the question carries the change\'s diff (OpenCode\'s TUI draws it in the box); an edit that cannot be made fails without a question', async () => {
+    const listener = await listen();
+    const { stream } = listener;
+    try {
+      const session = { id: await newSession() };
+      fs.writeFileSync(path.join(sb.project, 'notes.txt'), 'one\ntwo\nthree\n');
+      const questions = () => stream.events.filter(asked(session.id)).map((e) => e.properties as Question);
+      const answer = async (count: number) => {
+        const question = (await stream.until(() => questions().length >= count)) && (questions()[count - 1] as Question);
+        await client.permission.reply({ requestID: question.id, reply: 'once' });
+        return question;
+      };
+      const edit = { name: 'edit', arguments: { filePath: 'notes.txt', oldString: 'two', newString: 'TWO' }, id: 'call_edit' };
+      const write = { name: 'write', arguments: { filePath: 'fresh.txt', content: 'hello\n' }, id: 'call_write' };
+      const missing = { name: 'edit', arguments: { filePath: 'notes.txt', oldString: 'four', newString: 'FOUR' }, id: 'call_missing' };
+      model.script('m', { type: 'tool_calls', calls: [edit] }, { type: 'tool_calls', calls: [write] }, { type: 'tool_calls', calls: [missing] }, { type: 'text', text: 'done.' });
+      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'change things' }] });
+      const first = await answer(1);
+      expect(first).toMatchObject({ permission: 'edit', patterns: ['notes.txt'], metadata: { filepath: 'notes.txt', diff: expect.stringContaining('-two\n+TWO\n') }, tool: { callID: 'call_edit' } });
+      expect((first.metadata as { diff: string }).diff).toMatch(/^--- a\/notes\.txt\n\+\+\+ b\/notes\.txt\n@@ -1,3 \+1,3 @@\n one\n-two\n\+TWO\n three\n$/);
+      const second = await answer(2);
+      expect(second).toMatchObject({ permission: 'edit', patterns: ['fresh.txt'], metadata: { filepath: 'fresh.txt', diff: expect.stringContaining('+hello') }, tool: { callID: 'call_write' } });
+      await stream.until(idleOf(session.id));
+      expect(fs.readFileSync(path.join(sb.project, 'notes.txt'), 'utf8')).toBe('one\nTWO\nthree\n');
+      expect(fs.readFileSync(path.join(sb.project, 'fresh.txt'), 'utf8')).toBe('hello\n');
+      // The third call could not be made: the model is told why, and nobody was asked about it.
+      expect(toolResult('call_missing')).toContain('oldString was not found in notes.txt');
+      expect(questions()).toHaveLength(2);
     } finally {
       listener.stop();
     }
