@@ -22,6 +22,7 @@ import { removeSessionTree, sessionTree } from '../session/remove-tree.ts';
 import { findTurnMessage, withoutMessage, withPartEdit, type PartEdit } from '../session/message-edits.ts';
 import { moveTo, withoutReverted } from '../session/revert.ts';
 import { appendEvents, withoutReplyContent, type EventDraft } from '../session/durable-events.ts';
+import { oneLine, titleFrom } from '../session/title.ts';
 import { modelRef } from '../session/turn-events.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
@@ -573,6 +574,11 @@ export class Sessions {
     });
     this.#setStatus(id, active, { type: 'busy' });
     this.#hub.emit({ ...where, type: 'turn.started', turn });
+    // A session with no title yet is titled by its first message (store.ts): told now, not when the turn ends (OpenCode's TUI heads the session with it).
+    if (record && !record.title.trim() && !titleFrom(record.messages) && turn.shell === undefined && !turn.compaction && !turn.synthetic) {
+      const title = turn.subtask ? oneLine(turn.subtask.prompt, 60) : oneLine(turn.text, 60);
+      if (title) this.#hub.emit({ ...where, type: 'session.updated', session: { ...record, title } });
+    }
     const approvals = { ...(record?.permission ?? {}), ...(input.approvals ?? {}) };
     const continueOnDeny = instance.config.experimental?.continue_loop_on_deny === true;
     // OpenCode's `run` creates its sessions with `question` denied (nobody there to answer): such a rule takes the tool away.

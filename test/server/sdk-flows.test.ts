@@ -103,6 +103,24 @@ describe.each([
     expect(finish((await api.prompt(id, 'in short')).data as Msg)).toEqual(['stop', 'stop']);
   });
 
+  it('a session created without a title is told titled by its first message once that turn ends (the TUI\'s header and session list follow session.updated)', async () => {
+    const created = (await api.create()).data as { id: string; title: string };
+    expect(created.title).toMatch(/^New session - /);
+    const abort = new AbortController();
+    const stream = collect(await api.events(abort.signal));
+    await stream.until((e) => e.type === 'server.connected');
+    await api.promptAsync(created.id, 'why do the   tests\nfail on CI?');
+    await stream.until(idleOf(created.id));
+    const updates = stream.of('session.updated').filter((e) => (e.properties.info as { id: string }).id === created.id);
+    expect((updates.at(-1)?.properties.info as { title: string }).title).toBe('why do the tests fail on CI?');
+    // Told as the turn starts, before the answer streams.
+    const titled = stream.events.findIndex((e) => e.type === 'session.updated' && (e.properties.info as { title: string }).title === 'why do the tests fail on CI?');
+    const answered = stream.events.findIndex((e) => e.type === 'message.part.delta' && e.properties.sessionID === created.id);
+    expect(titled).toBeGreaterThanOrEqual(0);
+    expect(titled).toBeLessThan(answered);
+    abort.abort();
+  });
+
   it('prompt_async answers at once; /event and /global/event carry the reply; the session goes idle', async () => {
     const id = ((await api.create()).data as { id: string }).id;
     const abort = new AbortController();

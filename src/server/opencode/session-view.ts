@@ -1,5 +1,6 @@
 import type { PermissionTable } from '../../permissions/rules.ts';
 import type { SessionRecord, SessionSummary } from '../../session/store.ts';
+import { titleFrom } from '../../session/title.ts';
 import { permissionRules, projectId } from './catalog-view.ts';
 import { tokensOf } from './message-view.ts';
 
@@ -22,7 +23,8 @@ export function openCodeSession(s: SessionRecord | SessionSummary, version: stri
     slug: s.id,
     projectID: projectId(s.projectRoot),
     directory: s.projectRoot,
-    title: s.title || `${s.parentID ? 'Child' : 'New'} session - ${new Date(s.createdAt).toISOString()}`,
+    // A record not yet saved with a title of its own is titled as saving it would (its first message).
+    title: s.title || ('messages' in s ? titleFrom(s.messages) : '') || `${s.parentID ? 'Child' : 'New'} session - ${new Date(s.createdAt).toISOString()}`,
     version,
     ...(s.agent ? { agent: s.agent } : {}),
     ...(s.costUSD === undefined ? {} : { cost: s.costUSD }),
