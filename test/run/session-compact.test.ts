@@ -36,7 +36,9 @@ describe('compaction', () => {
     const messages = (await project.client.session.messages({ path: { id } })).data ?? [];
     expect(messages).toHaveLength(8);
     expect(messages[4]?.parts).toEqual([expect.objectContaining({ type: 'compaction', auto: false })]);
-    expect(messages[5]?.info).toMatchObject({ role: 'assistant', summary: true, modelID: 'small' });
+    // Its reply is the compaction agent's (OpenCode's TUI heads it "Compaction"); the user message keeps the session's agent.
+    expect(messages[5]?.info).toMatchObject({ role: 'assistant', summary: true, modelID: 'small', agent: 'compaction', mode: 'compaction' });
+    expect(messages[4]?.info).toMatchObject({ role: 'user', agent: (messages[0]?.info as { agent: string }).agent });
     expect(messages[5]?.parts.find((p) => p.type === 'text')).toMatchObject({ text: 'SUMMARY: parsers and lexers were discussed.' });
     expect((await project.client.session.get({ path: { id } })).data?.title).toContain('the first question');
   });
@@ -58,6 +60,9 @@ describe('compaction', () => {
     listening.abort();
     const messages = (await project.client.session.messages({ path: { id } })).data ?? [];
     expect(messages[3]?.info).toMatchObject({ role: 'assistant', summary: true });
+    // Live too: the reply's first update names the compaction agent.
+    const live = events.events.find((e) => e.type === 'message.updated' && (e.properties.info as { id: string }).id === messages[3]?.info.id);
+    expect(live?.properties.info).toMatchObject({ summary: true, agent: 'compaction', mode: 'compaction' });
     expect(messages[3]?.parts.find((p) => p.type === 'text')).toMatchObject({ text: 'SUMMARY: kept though the client left.' });
   });
 

@@ -62,8 +62,9 @@ export class LiveTurn {
       time: { created: turn.time },
       parentID: turn.userMessageID,
       ...model,
-      mode: turn.agent,
-      agent: turn.agent,
+      // A compaction's reply is OpenCode's compaction agent's, as read back (message-view.ts).
+      mode: turn.compaction ? 'compaction' : turn.agent,
+      agent: turn.compaction ? 'compaction' : turn.agent,
       path: { cwd: projectRoot, root: projectRoot },
       cost: 0,
       tokens: tokensOf(undefined),

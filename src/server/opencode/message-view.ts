@@ -276,8 +276,9 @@ function assistantInfo(record: SessionRecord, userID: string, id: string, info: 
     ...(reply?.error ? { error: openCodeErrorOf(reply.error, model.providerID) } : {}),
     parentID: userID,
     ...model,
-    mode: info?.agent ?? record.agent,
-    agent: info?.agent ?? record.agent,
+    // A compaction's reply is OpenCode's compaction agent's (its TUI heads it "Compaction"), whatever agent the turn had.
+    mode: info?.compaction ? 'compaction' : (info?.agent ?? record.agent),
+    agent: info?.compaction ? 'compaction' : (info?.agent ?? record.agent),
     ...(info?.compaction ? { summary: true } : {}),
     path: { cwd: record.projectRoot, root: record.projectRoot },
     cost: reply?.costUSD ?? 0,
