@@ -160,6 +160,8 @@ export interface CommandSubtask {
   prompt: string;
   description: string;
   command: string;
+  /** The model it runs on (`provider/model[:variant]`), else its agent's chain. */
+  model?: string;
 }
 
 /** What the model is told of a sub-task the user ran (a command's), and asked after it, in OpenCode's words. */
@@ -315,7 +317,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           ...options,
           message: prompt,
           agent: name,
-          model: undefined,
+          model: how?.model,
           files: [],
           system: undefined,
           tools: undefined,
@@ -367,7 +369,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     let output = '';
     let failed: unknown;
     try {
-      output = await delegate(s.agent, s.prompt, options.signal, callID, s.description);
+      output = await delegate(s.agent, s.prompt, options.signal, callID, s.description, s.model ? { model: s.model } : undefined);
     } catch (error) {
       failed = error;
     }

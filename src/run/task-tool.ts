@@ -24,6 +24,8 @@ export interface TaskToolOptions {
 export interface DelegateHow {
   resume?: string;
   background?: boolean;
+  /** The head of the sub-task's chain instead of its agent's (`provider/model[:variant]`): a command's sub-task names the model it runs on, as OpenCode's subtask part does. */
+  model?: string;
 }
 
 export interface TaskInput {

@@ -75,7 +75,10 @@ export async function commandInput(given: Readonly<Config>, request: CommandRequ
   const attachments = read.filter((file) => file !== undefined);
   const agent = expanded.agent ?? request.agent;
   const model = expanded.model ?? request.model;
-  const subtask = commandSubtask(config, request.command, { text: expanded.message, ...(agent ? { agent } : {}) }, request.sessionAgent);
+  const named = commandSubtask(config, request.command, { text: expanded.message, ...(agent ? { agent } : {}) }, request.sessionAgent);
+  // The sub-task's model, as OpenCode picks it: the command's, else its agent's own chain, else the model the request names (the TUI's current one).
+  const own = named && (expanded.model ?? (config.agent?.[named.agent]?.model ? undefined : request.model));
+  const subtask = named && own ? { ...named, model: own } : named;
   const input: CommandInput = { text: expanded.message, ...(agent ? { agent } : {}), ...(model ? { model } : {}), attachments, ...(subtask ? { subtask } : {}) };
   return hooks ? withCommandHook(input, request, hooks) : input;
 }

@@ -23,7 +23,7 @@ let servedOwn: Served;
 beforeAll(async () => {
   model = await startScriptedServer({ models: { m: {} } });
   plain = await sandbox();
-  plain.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false } });
+  plain.write('opencode.json', { ...providerConfig(model, { m: {}, n: {} }), model: 'p/m', cache: { enabled: false } });
   own = await sandbox();
   own.write('opencode.json', {
     ...providerConfig(model, { m: {} }),
@@ -94,6 +94,20 @@ describe('OpenCode’s built-in commands', () => {
     const init = await client.session.command({ path: { id }, body: { command: 'init', arguments: '' } });
     expect(init.response.status).toBe(200);
     expect(userText(model.log.at(-1))).toContain(`If \`AGENTS.md\` already exists at \`${plain.project}\`, improve it in place`);
+  });
+
+  it('/review run with the model the TUI has chosen: the sub-task runs on it too (OpenCode\'s subtask part names it), then the session\'s turn', async () => {
+    const client = createOpencodeClient({ baseUrl: servedPlain.url, directory: plain.project });
+    const id = (await client.session.create({ body: {} })).data?.id ?? '';
+    const before = model.log.length;
+    const reply = await client.session.command({ path: { id }, body: { command: 'review', arguments: '', agent: 'build', model: 'p/n' } });
+    expect(reply.response.status, JSON.stringify(reply.error)).toBe(200);
+    expect(model.log.slice(before).map((e) => [e.model, userText(e).slice(0, 24)])).toEqual([
+      ['n', 'You are a code reviewer.'],
+      ['n', 'Summarize the task tool o'.slice(0, 24)],
+    ]);
+    const messages = ((await client.session.messages({ path: { id } })).data ?? []) as { parts: { type: string; model?: object }[] }[];
+    expect(messages[0]?.parts[0]).toMatchObject({ type: 'subtask', model: { providerID: 'p', modelID: 'n' } });
   });
 
   it('a config command of the same name takes the built-in’s place; the built-ins first, then the config’s in its order (OpenCode 1.18.33’s)', async () => {
