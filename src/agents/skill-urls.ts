@@ -13,11 +13,16 @@
  * - Hostile indexes are bounded: names are single path segments, files relative paths inside the
  *   skill's folder on the registry's own origin, counts and sizes capped, each request timed out.
  *   A skill that breaks a rule is skipped whole.
+ * - One download per registry at a time, shared by whoever asks meanwhile (a server's concurrent
+ *   turns); it stops when nobody waits for it any more (every turn that asked was cancelled) or the
+ *   process abandons it (a server stopping, a command that is done: background-work.ts). A stopped
+ *   download leaves the copy as it was (its index not marked read), and is tried again next time.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fetchableUrl } from '../basic-auth.ts';
+import { startBackgroundWork, type BackgroundWork } from '../background-work.ts';
 import { debugNote } from '../debug-note.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { cacheDir } from '../paths.ts';
@@ -39,6 +44,8 @@ export interface PullOptions {
   env?: NodeJS.ProcessEnv;
   fetch?: typeof globalThis.fetch;
   now?: () => number;
+  /** The asker stops waiting when it is aborted (the download goes on while others wait for it). */
+  signal?: AbortSignal;
 }
 
 interface IndexSkill {
@@ -103,9 +110,9 @@ export interface RegistryIndex {
 }
 
 /** Reads a registry's `index.json` (bounded in size and time); throws with a short reason. */
-export async function readIndex(url: string, fetcher: typeof globalThis.fetch = globalThis.fetch, timeoutMs = TIMEOUT_MS): Promise<RegistryIndex> {
+export async function readIndex(url: string, fetcher: typeof globalThis.fetch = globalThis.fetch, timeoutMs = TIMEOUT_MS, signal?: AbortSignal): Promise<RegistryIndex> {
   const base = new URL(url.endsWith('/') ? url : `${url}/`);
-  const text = Buffer.from(await fetchBytes(new URL('index.json', base).href, MAX_INDEX_BYTES, fetcher, timeoutMs)).toString('utf8');
+  const text = Buffer.from(await fetchBytes(new URL('index.json', base).href, MAX_INDEX_BYTES, fetcher, timeoutMs, signal)).toString('utf8');
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -116,11 +123,12 @@ export async function readIndex(url: string, fetcher: typeof globalThis.fetch = 
 }
 
 /** The body of `url`, at most `limit` bytes (else an error). */
-async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis.fetch, timeoutMs = TIMEOUT_MS): Promise<Uint8Array> {
+async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis.fetch, timeoutMs = TIMEOUT_MS, stop?: AbortSignal): Promise<Uint8Array> {
   // A registry behind HTTP Basic (`https://user:token@host/skills`): fetch takes no credentials in
   // the URL, so they go in the header.
   const { href, headers } = fetchableUrl(new URL(url));
-  const res = await fetcher(href, { signal: AbortSignal.timeout(timeoutMs), headers });
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const res = await fetcher(href, { signal: stop ? AbortSignal.any([stop, timeout]) : timeout, headers });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length'));
   if (declared > limit) throw new Error(`larger than ${limit} bytes`);
@@ -149,7 +157,7 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** Downloads a skill's files into `dir`: every one (`all`), or those missing. */
-async function download(skill: IndexSkill, base: URL, dir: string, all: boolean, fetcher: typeof globalThis.fetch): Promise<void> {
+async function download(skill: IndexSkill, base: URL, dir: string, all: boolean, fetcher: typeof globalThis.fetch, stop: AbortSignal): Promise<void> {
   const skillUrl = new URL(`${encodeURIComponent(skill.name)}/`, base);
   for (const file of skill.files) {
     const target = path.join(dir, ...file.split('/').map((s) => decodeURIComponent(s)));
@@ -157,24 +165,25 @@ async function download(skill: IndexSkill, base: URL, dir: string, all: boolean,
     if (!all && (await exists(target))) continue;
     const source = new URL(file, skillUrl);
     if (source.origin !== base.origin) throw new Error(`${file}: on another origin`);
-    const bytes = await fetchBytes(source.href, MAX_FILE_BYTES, fetcher);
+    const bytes = await fetchBytes(source.href, MAX_FILE_BYTES, fetcher, TIMEOUT_MS, stop);
     await makeDir(path.dirname(target));
     await writeFileAtomic(target, bytes);
   }
 }
 
 /** One skill brought up to date in `root`; a failure leaves what was there. */
-async function pullSkill(skill: IndexSkill, base: URL, root: string, fetcher: typeof globalThis.fetch): Promise<void> {
+async function pullSkill(skill: IndexSkill, base: URL, root: string, fetcher: typeof globalThis.fetch, stop: AbortSignal): Promise<void> {
   const dir = path.join(root, skill.name);
   const versionFile = path.join(dir, '.version');
   const current = await fs.readFile(versionFile, 'utf8').catch(() => undefined);
   const had = await exists(dir);
   // Kept already, of the same version: only what is missing.
-  if (had && (skill.version === undefined || skill.version === current)) return download(skill, base, dir, false, fetcher);
+  if (had && (skill.version === undefined || skill.version === current)) return download(skill, base, dir, false, fetcher, stop);
   // New, or a new version: downloaded whole beside, then put in place (a skill is never half there).
   const staging = path.join(root, `.staging-${skill.name}-${randomBytes(6).toString('hex')}`);
   try {
-    await download(skill, base, staging, true, fetcher);
+    await download(skill, base, staging, true, fetcher, stop);
+    stop.throwIfAborted();
     if (skill.version !== undefined) await writeFileAtomic(path.join(staging, '.version'), skill.version);
     const old = path.join(root, `.old-${skill.name}-${randomBytes(6).toString('hex')}`);
     if (had) await fs.rename(dir, old);
@@ -185,21 +194,24 @@ async function pullSkill(skill: IndexSkill, base: URL, root: string, fetcher: ty
   }
 }
 
-/** Reads the registry's index and brings its skills in `root` up to date. */
-async function refresh(url: string, root: string, fetcher: typeof globalThis.fetch): Promise<void> {
-  const { base, skills } = await readIndex(url, fetcher);
+/** Reads the registry's index and brings its skills in `root` up to date; `stop` ends it where it is (the index then not marked read). */
+async function refresh(url: string, root: string, fetcher: typeof globalThis.fetch, stop: AbortSignal): Promise<void> {
+  const { base, skills } = await readIndex(url, fetcher, TIMEOUT_MS, stop);
   await makeDir(root);
   // A few skills at a time.
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let i = next++; i < skills.length; i = next++) {
+    for (let i = next++; i < skills.length && !stop.aborted; i = next++) {
       const skill = skills[i] as IndexSkill;
-      await pullSkill(skill, base, root, fetcher).catch((error: unknown) => {
+      await pullSkill(skill, base, root, fetcher, stop).catch((error: unknown) => {
+        if (stop.aborted) return;
         debugNote(`skills.urls ${shownUrl(url)}: the skill "${skill.name}" could not be downloaded: ${error instanceof Error ? error.message : String(error)}`);
       });
     }
   };
   await Promise.all(Array.from({ length: SKILL_CONCURRENCY }, worker));
+  // Stopped: what was brought up to date stays, the rest is done next time.
+  stop.throwIfAborted();
   // What the index no longer lists goes (and leftovers of interrupted downloads).
   const keep = new Set(skills.map((s) => s.name));
   for (const entry of await fs.readdir(root, { withFileTypes: true })) {
@@ -240,12 +252,59 @@ export async function registryFolders(urls: readonly unknown[], options: PullOpt
     wanted.map(async (url) => {
       const root = registryFolder(url, env);
       const stamp = await fs.stat(path.join(root, STAMP)).catch(() => undefined);
-      if (!stamp || now() - stamp.mtimeMs >= INDEX_TTL_MS) {
-        await refresh(url, root, fetcher).catch((error: unknown) => {
-          debugNote(`skills.urls ${shownUrl(url)}: ${error instanceof Error ? error.message : String(error)}; the skills kept from before are used`);
-        });
-      }
+      if (!stamp || now() - stamp.mtimeMs >= INDEX_TTL_MS) await waitFor(sharedDownload(url, root, fetcher), options.signal);
       return root;
     }),
   );
+}
+
+/** A registry's download under way: whoever waits for it, and how it is stopped. */
+interface Download {
+  done: Promise<void>;
+  work: BackgroundWork;
+  /** Askers waiting (one without a signal of its own waits until it ends, or until the process abandons it). */
+  waiters: number;
+}
+
+/** Downloads under way, by the registry's folder: one at a time, shared by those who ask meanwhile. */
+const downloads = new Map<string, Download>();
+
+function sharedDownload(url: string, root: string, fetcher: typeof globalThis.fetch): Download {
+  const known = downloads.get(root);
+  // (A download stopped but not ended yet is not joined: a new one starts.)
+  if (known && !known.work.signal.aborted) return known;
+  const work = startBackgroundWork();
+  const done = refresh(url, root, fetcher, work.signal)
+    .catch((error: unknown) => {
+      const why = work.signal.aborted && work.signal.reason instanceof Error ? `stopped: ${work.signal.reason.message}` : error instanceof Error ? error.message : String(error);
+      debugNote(`skills.urls ${shownUrl(url)}: ${why}; the skills kept from before are used`);
+    })
+    .finally(() => {
+      work.done();
+      if (downloads.get(root) === entry) downloads.delete(root);
+    });
+  const entry: Download = { done, work, waiters: 0 };
+  downloads.set(root, entry);
+  return entry;
+}
+
+/** The download's end, or the asker's cancel (its reason): the last asker to leave stops the download. */
+function waitFor(download: Download, signal: AbortSignal | undefined): Promise<void> {
+  download.waiters += 1;
+  if (!signal) return download.done;
+  return new Promise<void>((resolve, reject) => {
+    const leave = () => {
+      download.waiters -= 1;
+      if (download.waiters === 0) download.work.abort('nobody waits for it');
+      const reason: unknown = signal.reason;
+      reject(reason instanceof Error ? reason : new Error('The turn was cancelled.'));
+    };
+    if (signal.aborted) return leave();
+    signal.addEventListener('abort', leave, { once: true });
+    void download.done.then(() => {
+      signal.removeEventListener('abort', leave);
+      download.waiters -= 1;
+      resolve();
+    });
+  });
 }

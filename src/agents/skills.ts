@@ -73,11 +73,12 @@ async function parseSkill(file: string, folder: string): Promise<Skill | undefin
 /**
  * The skills a run in `projectRoot` can load, by name (the first found of each name); `paths`: the
  * config's `skills.paths`; `urls`: its `skills.urls` (registries downloaded into the cache, read
- * after every folder: skill-urls.ts).
+ * after every folder: skill-urls.ts). `signal`: the asker stops waiting for a registry's download
+ * (which stops when nobody else waits for it).
  */
-export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv = process.env, paths: readonly string[] = [], urls: readonly unknown[] = []): Promise<Skill[]> {
+export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv = process.env, paths: readonly string[] = [], urls: readonly unknown[] = [], signal?: AbortSignal): Promise<Skill[]> {
   const found = new Map<string, Skill>();
-  const registries = urls.length ? await (await import('./skill-urls.ts')).registryFolders(urls, { env }) : [];
+  const registries = urls.length ? await (await import('./skill-urls.ts')).registryFolders(urls, { env, ...(signal ? { signal } : {}) }) : [];
   for (const root of [...skillRoots(projectRoot, env, paths), ...registries]) {
     const folders = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
     const sorted = folders.filter((d) => d.isDirectory()).map((d) => d.name).sort().slice(0, MAX_SKILLS);
@@ -90,7 +91,7 @@ export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv
 }
 
 /** The skills of `projectRoot` and the user with the config's `skills.paths` and `skills.urls`. */
-export function skillsFor(projectRoot: string, env: NodeJS.ProcessEnv, config: { skills?: { paths?: unknown; urls?: unknown } }): Promise<Skill[]> {
+export function skillsFor(projectRoot: string, env: NodeJS.ProcessEnv, config: { skills?: { paths?: unknown; urls?: unknown } }, signal?: AbortSignal): Promise<Skill[]> {
   const { paths, urls } = config.skills ?? {};
-  return discoverSkills(projectRoot, env, Array.isArray(paths) ? (paths as string[]) : [], Array.isArray(urls) ? urls : []);
+  return discoverSkills(projectRoot, env, Array.isArray(paths) ? (paths as string[]) : [], Array.isArray(urls) ? urls : [], signal);
 }

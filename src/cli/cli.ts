@@ -1,4 +1,5 @@
 import { exitAfterOutput, pluginCodeRan } from '../plugins/loaded-code.ts';
+import { abandonBackgroundWork } from '../background-work.ts';
 import yargs, { type CommandModule } from 'yargs';
 import { setDebugSink } from '../debug-note.ts';
 import { PantheonError } from '../errors.ts';
@@ -89,6 +90,8 @@ export async function runCli(argv: string[], commands: readonly CommandModule[])
     else process.stderr.write(text);
     process.exitCode = exitCode;
   }
+  // The command is done: what it started behind its work (a Copilot model list refreshed behind the kept one) is abandoned, not waited for.
+  abandonBackgroundWork('the command ended');
   // A plugin's timers, sockets or processes would keep Node running after the command is done (OpenCode's process exits).
   if (pluginCodeRan()) await exitAfterOutput();
 }

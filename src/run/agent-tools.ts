@@ -186,8 +186,9 @@ export async function agentTools(given: AgentToolsOptions): Promise<ToolSet> {
   // OpenCode's skills of the project and the user, when the agent may load them.
   if (toolEnabled(agent.tools, 'skill') && !deniedOutright(agent.permission, 'skill')) {
     const { skillsFor } = await import('../agents/skills.ts');
-    // A registry of `skills.urls` being read (each request up to 10 s, a skill's files one after another) holds the turn, but not past its cancel.
-    const found = await unlessAborted(skillsFor(workspace.projectRoot, workspace.env ?? process.env, options.config as { skills?: { paths?: unknown; urls?: unknown } }), options.signal);
+    // A registry of `skills.urls` being read (each request up to 10 s, a skill's files one after another) holds the turn, but not past its cancel
+    // (the download stops then, unless another turn still waits for it).
+    const found = await unlessAborted(skillsFor(workspace.projectRoot, workspace.env ?? process.env, options.config as { skills?: { paths?: unknown; urls?: unknown } }, options.signal), options.signal);
     // As OpenCode lists them: a skill the agent's permission denies is not offered.
     const skills = found.filter((s) => evaluatePermission(agent.permission, 'skill', s.name).action !== 'deny');
     if (skills.length > 0) {

@@ -380,7 +380,6 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
     return [call, result, { role: 'user', content: SUBTASK_CONTINUE }];
   };
-  const instructions = await instructionsFor(options);
   // The turn as the project's plugins are told it: the user's message, the reply's id, the session.
   const plugins = workspace?.plugins ?? options.plugins;
   // Ids are made up only for plugins to be told (a run without any makes none).
@@ -394,6 +393,35 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     ...(options.system ? { system: options.system } : {}),
     ...(options.tools ? { tools: options.tools } : {}),
   };
+  // The user's message is kept from here on, whatever happens to the turn next, as OpenCode saves it before its loop: a turn
+  // cancelled while it sets up (its MCP servers' tools, a skills registry, its instructions) keeps it, its reply aborted.
+  // The attachments as sent, for clients (SessionMessage.files), and which items the server added (SessionMessage.added): the saved message carries them beside its content.
+  const record = (message: ModelMessage, items: readonly number[] | undefined): void => {
+    const kept = { ...(files.length ? { files } : {}), ...(items?.length ? { added: items } : {}) };
+    options.turn?.push(Object.keys(kept).length ? ({ ...storable(message), ...kept } as unknown as ModelMessage) : storable(message));
+  };
+  // The plugins see the new message first (`chat.message`, as OpenCode calls it before it saves the message); their hooks on the tools, each model call and its texts follow.
+  let sent = content;
+  let sentAdded = added;
+  let userSystem = options.system;
+  let shownMessage: Record<string, unknown> | undefined;
+  // (Not for a compaction's prompt, which OpenCode makes without asking the plugins.)
+  if (workspace?.plugins?.has('chat.message')) {
+    const { chatMessage } = await import('../plugins/turn-hooks.ts');
+    const changed = await chatMessage(workspace.plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content, options.signal, added).catch((error: unknown) => {
+      // Cancelled while the hooks had it: the message is kept as the user sent it (a hook that failed keeps nothing, as in OpenCode).
+      if (options.signal?.aborted) record({ role: 'user', content }, added);
+      throw error;
+    });
+    sent = changed.content;
+    sentAdded = changed.added;
+    shownMessage = changed.message;
+    // The message's system text as the hook left it, as OpenCode sends it.
+    userSystem = changed.system;
+  }
+  const userMessage: ModelMessage = { role: 'user', content: sent };
+  record(userMessage, sentAdded);
+  const instructions = await instructionsFor(options);
   let skills: readonly Skill[] | undefined;
   const tools: ToolSet = workspace
     ? await agentTools({
@@ -418,27 +446,11 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         },
       })
     : {};
-  // The plugins see the new message first (`chat.message`); their hooks on each model call and on its texts follow.
-  let sent = content;
-  let sentAdded = added;
-  let userSystem = options.system;
-  let shownMessage: Record<string, unknown> | undefined;
-  // (Not for a compaction's prompt, which OpenCode makes without asking the plugins.)
-  if (workspace?.plugins?.has('chat.message')) {
-    const { chatMessage } = await import('../plugins/turn-hooks.ts');
-    const changed = await chatMessage(workspace.plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content, options.signal, added);
-    sent = changed.content;
-    sentAdded = changed.added;
-    shownMessage = changed.message;
-    // The message's system text as the hook left it, as OpenCode sends it.
-    userSystem = changed.system;
-  }
   // A sub-task's turn (an agent delegated it) and a compaction's (no workspace) were not sent by a person.
   const initiator = (options.lineage?.length ?? 0) > 0 || !workspace ? ('agent' as const) : undefined;
   const { systemPrompt, prepare } = await turnSystemPrompt({ options, agent, head, instructions: instructions.texts, tools, skills, userSystem });
   const prepareCall = prepare(plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: shownMessage ?? pluginUserMessage(turnMessage), ...(initiator ? { initiator } : {}) }) : undefined);
   const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: replyID }, options.signal) : undefined;
-  const userMessage: ModelMessage = { role: 'user', content: sent };
   // The plugins' view of the messages of each call (`experimental.chat.messages.transform`): this turn's ids, as clients read them.
   const transformMessages = plugins?.has('experimental.chat.messages.transform')
     ? (await import('../plugins/messages-transform.ts')).messagesTransformer(plugins, { sessionID: turnMessage.sessionID, directory: workspace?.projectRoot ?? plugins.worktree, agent: agent.name, model: turnMessage.model }, options.signal)
@@ -446,9 +458,6 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   if (transformMessages) {
     markTurn(userMessage, { id: turnMessage.id, time: turnMessage.created, agent: agent.name, reply: { id: replyID, provider: head.provider, model: head.label, usage: { inputTokens: 0, outputTokens: 0 }, steps: [] }, ...(options.compaction ? { compaction: true as const } : {}) });
   }
-  // The attachments as sent, for clients (SessionMessage.files), and which items the server added (SessionMessage.added): the saved message carries them beside its content.
-  const kept = { ...(files.length ? { files } : {}), ...(sentAdded?.length ? { added: sentAdded } : {}) };
-  options.turn?.push(Object.keys(kept).length ? ({ ...storable(userMessage), ...kept } as unknown as ModelMessage) : storable(userMessage));
   const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: systemPrompt, tools, onTrimmed: options.onHistoryTrimmed });
   if (options.subtask && workspace) messages.push(...(await runSubtask(options.subtask)));
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];

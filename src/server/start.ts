@@ -25,6 +25,7 @@ import { drainBackground } from './openai/background-responses.ts';
 import { closeResponseStore } from './openai/response-store.ts';
 import { ROUTE_GROUPS } from './routes/index.ts';
 import type { ServerOptions, ServerState } from './state.ts';
+import { abandonBackgroundWork } from '../background-work.ts';
 
 export interface RunningServer {
   /** `http://HOST:PORT` as clients should use it. */
@@ -150,6 +151,9 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
     state,
     close() {
       closing ??= (async () => {
+        // What the process does behind the requests stops now (a skills registry's download: the turns that wait for it go on
+        // with the skills kept from before; a Copilot model list's refresh): its requests would hold the exit until they end.
+        abandonBackgroundWork('the server is shutting down');
         // No new connections, and a request on a connection still open is answered 503 (fast-dispatch.ts);
         // gateway calls waiting on a rate limit are answered 503 now; event streams end; turns and
         // gateway calls in flight finish (their answers are sent), or are cancelled after drainMs.

@@ -140,7 +140,7 @@ describe('opencode serve: SIGTERM with gateway calls in flight', () => {
     expect(model.log).toHaveLength(1);
   });
 
-  it('a turn still waiting for its MCP server to start is cancelled when the grace runs out; exit 0, the session left whole', async () => {
+  it('a turn still waiting for its MCP server to start is cancelled when the grace runs out; exit 0, its user message kept', async () => {
     model = await startScriptedServer({ apiKey: SECRET, models: { one: {} } });
     sb = await sandbox();
     const pidFile = path.join(sb.root, 'slow.pid');
@@ -163,8 +163,11 @@ describe('opencode serve: SIGTERM with gateway calls in flight', () => {
     const again = await started(sb);
     const read = await createOpencodeClient({ baseUrl: again.url, directory: sb.project }).session.messages({ path: { id: session.id } });
     expect(read.response.status).toBe(200);
-    // (Cancelled before its message reached the plugins' `chat.message`, the turn recorded nothing.)
-    const messages = (read.data ?? []) as { info: { role: string; error?: { name: string } } }[];
-    for (const m of messages) if (m.info.role === 'assistant') expect(m.info.error?.name).toBe('MessageAbortedError');
+    // The user's message is kept, as OpenCode saves it before its loop sets up the tools; the reply ended aborted, with no parts.
+    const messages = (read.data ?? []) as { info: { role: string; error?: { name: string } }; parts: { type: string; text?: string }[] }[];
+    expect(messages.map((m) => m.info.role)).toEqual(['user', 'assistant']);
+    expect(messages[0]?.parts).toEqual([expect.objectContaining({ type: 'text', text: 'hello' })]);
+    expect(messages[1]?.info.error?.name).toBe('MessageAbortedError');
+    expect(messages[1]?.parts).toEqual([]);
   }, 90_000);
 });

@@ -13,7 +13,9 @@
  * Unlike OpenCode (which asks at every start), the list is kept in Pantheon's state folder
  * (`copilot-models.json`, 0600, by the login's host and a digest of its token, never the token)
  * for MAX_AGE_MS, and fetched again after a login; an older list is used while a new one is asked
- * for behind it (modelList).
+ * for behind it (modelList). A refresh still under way when the command is done (or the server
+ * stops) is abandoned (background-work.ts), not waited for: the kept list stays as it was, whole
+ * (it is only ever replaced by an atomic write).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { writeFileAtomic } from '../../fs-atomic.ts';
 import { readCapped } from '../../read-capped.ts';
 import { stateDir } from '../../paths.ts';
 import { debugNote } from '../../debug-note.ts';
+import { startBackgroundWork } from '../../background-work.ts';
 import { COPILOT_API_VERSION, copilotBaseURL } from './copilot-login.ts';
 
 /** How long a fetched list is used before it is asked again. */
@@ -215,10 +218,11 @@ export function listRequest(auth: Record<string, unknown>, options: Json, userAg
   };
 }
 
-/** Copilot's list from Copilot itself (GET /models), keeping it for next time; throws when it does not answer one. */
-export async function fetchModelList(request: ListRequest): Promise<CopilotListed[]> {
+/** Copilot's list from Copilot itself (GET /models), keeping it for next time; throws when it does not answer one (or `stop` ends it first). */
+export async function fetchModelList(request: ListRequest, stop?: AbortSignal): Promise<CopilotListed[]> {
   const url = `${request.baseURL.replace(/\/+$/, '')}/models`;
-  const response = await fetch(url, { headers: request.headers, signal: AbortSignal.timeout(FETCH_MS) });
+  const timeout = AbortSignal.timeout(FETCH_MS);
+  const response = await fetch(url, { headers: request.headers, signal: stop ? AbortSignal.any([stop, timeout]) : timeout });
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
     throw new Error(`GET ${url} answered HTTP ${response.status}`);
@@ -273,18 +277,23 @@ export const FAILED_MS = 5 * 60 * 1000;
 
 /** Asks Copilot now (the answer kept by fetchModelList); a failure is one debug note, whoever waits on it. */
 function ask(key: string, request: ListRequest, now: number, before: Asked | undefined): Asked {
-  const entry: Asked = { at: now, list: fetchModelList(request), settled: false, failed: false, ...(before?.models ? { models: before.models, modelsAt: before.modelsAt ?? before.at } : {}) };
+  // Often nobody waits for it (a refresh behind the kept list): a command that is done, a server that stops, abandons it.
+  const work = startBackgroundWork();
+  const entry: Asked = { at: now, list: fetchModelList(request, work.signal), settled: false, failed: false, ...(before?.models ? { models: before.models, modelsAt: before.modelsAt ?? before.at } : {}) };
   asked.set(key, entry);
   entry.list.then(
     (models) => {
+      work.done();
       entry.settled = true;
       entry.models = models;
       entry.modelsAt = now;
     },
     (error: unknown) => {
+      work.done();
       entry.settled = true;
       entry.failed = true;
-      debugNote(`github-copilot: Copilot's model list was not read (${whyNot(error)})`);
+      const why = work.signal.aborted && work.signal.reason instanceof Error ? `abandoned: ${work.signal.reason.message}` : whyNot(error);
+      debugNote(`github-copilot: Copilot's model list was not read (${why})`);
     },
   );
   return entry;
