@@ -6,7 +6,7 @@
  * skill to the model.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -43,6 +43,11 @@ async function registry(files: Record<string, string | Buffer>): Promise<Registr
 
 const skillMd = (name: string, description: string, body = 'Steps.') => `---\nname: ${name}\ndescription: ${description}\n---\n${body}\n`;
 const index = (skills: unknown[]) => JSON.stringify({ skills });
+
+/** Resolves once `test` holds, checking as the event loop turns (a readiness signal: no timing is asserted). */
+async function until(test: () => boolean): Promise<void> {
+  while (!test()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 let cache: string;
 let env: NodeJS.ProcessEnv;
@@ -101,6 +106,50 @@ describe('skills.urls', () => {
     reg.files.set('index.json', index([{ name: 'review', files: ['SKILL.md'], version: '2' }]));
     await registryFolders([reg.url], { env, now: () => now });
     expect(readdirSync(root).sort()).toEqual(['.index.json', 'review']);
+  });
+
+  it('one download for askers meanwhile: one cancelling leaves it to the other; when every asker has cancelled it stops (its request closed), and the next ask starts anew', async () => {
+    reg = await registry({ 'index.json': index([{ name: 'deploy', files: ['SKILL.md'] }]), 'deploy/SKILL.md': skillMd('deploy', 'How to deploy') });
+    // The index is held until the test lets it go; each held request notes when the client closed it.
+    const held: { release: () => void; closed: boolean }[] = [];
+    const serve = reg.server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
+    reg.server.removeAllListeners('request');
+    reg.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!req.url?.endsWith('/index.json')) return serve(req, res);
+      const entry = { release: () => serve(req, res), closed: false };
+      res.on('close', () => (entry.closed = true));
+      held.push(entry);
+    });
+    const first = new AbortController();
+    const second = new AbortController();
+    const one = discoverSkills(project, env, [], [reg.url], first.signal);
+    const two = discoverSkills(project, env, [], [reg.url], second.signal);
+    await until(() => held.length === 1);
+    first.abort(new Error('first cancelled'));
+    await expect(one).rejects.toThrow('first cancelled');
+    // Still wanted by the second: the request stays open, and its answer is used.
+    expect(held[0]?.closed).toBe(false);
+    held[0]?.release();
+    expect((await two).map((s) => s.name)).toEqual(['deploy']);
+
+    // Both cancelled: the download stops, the registry's request closed by the client; nothing marked read.
+    rmSync(registryFolder(reg.url, env), { recursive: true, force: true });
+    const third = new AbortController();
+    const fourth = new AbortController();
+    const three = discoverSkills(project, env, [], [reg.url], third.signal);
+    const four = discoverSkills(project, env, [], [reg.url], fourth.signal);
+    await until(() => held.length === 2);
+    third.abort(new Error('third cancelled'));
+    fourth.abort(new Error('fourth cancelled'));
+    await expect(three).rejects.toThrow('third cancelled');
+    await expect(four).rejects.toThrow('fourth cancelled');
+    await until(() => held[1]?.closed === true);
+    expect(existsSync(path.join(registryFolder(reg.url, env), '.index.json'))).toBe(false);
+    // Asked again: a new download, not the stopped one.
+    const five = discoverSkills(project, env, [], [reg.url]);
+    await until(() => held.length === 3);
+    held[2]?.release();
+    expect((await five).map((s) => s.name)).toEqual(['deploy']);
   });
 
   it('offline, the skills kept from before are used; a project skill of the same name wins', async () => {
