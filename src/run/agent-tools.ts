@@ -96,19 +96,22 @@ function formatterOption(config: Readonly<Config>, projectRoot: string, env: Nod
   return formatters ? { format: (file, signal) => formatters.format(file, signal) } : {};
 }
 
-/** The config's language servers as a tool option (none when its `lsp` turns none on); their code loads on the first file touched. */
-function lspOption(config: Readonly<Config>, projectRoot: string, env: NodeJS.ProcessEnv): Pick<ToolContext, 'diagnostics'> {
+/**
+ * The config's language servers as a tool option (none when its `lsp` turns none on); their code loads on the first file touched.
+ * A server starting (up to 45 s) or its diagnostics (5 s) hold an `edit` or `write`, but not past the turn's cancel (the server
+ * goes on starting for the next turn).
+ */
+function lspOption(config: Readonly<Config>, projectRoot: string, env: NodeJS.ProcessEnv, signal: AbortSignal | undefined): Pick<ToolContext, 'diagnostics'> {
   const setting: unknown = config.lsp;
   if (setting !== true && (setting === null || typeof setting !== 'object')) return {};
-  return {
-    diagnostics: async (file) => {
-      const { lspOf } = await import('../lsp/lsp.ts');
-      const lsp = lspOf(config, projectRoot, env);
-      if (!lsp) return new Map();
-      await lsp.touch(file);
-      return lsp.diagnostics();
-    },
+  const diagnostics = async (file: string) => {
+    const { lspOf } = await import('../lsp/lsp.ts');
+    const lsp = lspOf(config, projectRoot, env);
+    if (!lsp) return new Map();
+    await lsp.touch(file);
+    return lsp.diagnostics();
   };
+  return { diagnostics: (file) => unlessAborted(diagnostics(file), signal) };
 }
 
 /** An MCP tool behind the agent's permission for its name (unlisted tools are allowed). */
@@ -173,7 +176,7 @@ export async function agentTools(given: AgentToolsOptions): Promise<ToolSet> {
     ...(workspace.env ? { env: workspace.env } : {}),
     secrets: configSecrets(options.config),
     ...formatterOption(options.config, workspace.projectRoot, workspace.env ?? process.env),
-    ...lspOption(options.config, workspace.projectRoot, workspace.env ?? process.env),
+    ...lspOption(options.config, workspace.projectRoot, workspace.env ?? process.env, options.signal),
     ...(options.onFileDiff ? { onFileDiff: options.onFileDiff } : {}),
     ...(options.loadedInstructions ? { loadedInstructions: options.loadedInstructions } : {}),
     ...(options.onTitle ? { onTitle: options.onTitle } : {}),

@@ -30,6 +30,7 @@ import { pluginUserMessage, type TurnMessage } from '../plugins/hook-shapes.ts';
 import { markTurn } from '../session/model-history.ts';
 import type { Skill } from '../agents/skills.ts';
 import { turnSystemPrompt } from './turn-system.ts';
+import { unlessAborted } from '../unless-aborted.ts';
 
 export type { Workspace } from './agent-tools.ts';
 
@@ -421,7 +422,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   }
   const userMessage: ModelMessage = { role: 'user', content: sent };
   record(userMessage, sentAdded);
-  const instructions = await instructionsFor(options);
+  // Instructions from URLs (5 s each at most, read once per config and folder for every turn) hold the turn, but not past its cancel.
+  const instructions = await unlessAborted(instructionsFor(options), options.signal);
   let skills: readonly Skill[] | undefined;
   const tools: ToolSet = workspace
     ? await agentTools({

@@ -44,7 +44,7 @@ export interface ToolContext {
   format?: (file: string, signal?: AbortSignal) => Promise<string[]>;
   /**
    * Tells the config's language servers that `edit` or `write` changed a file (absolute) and waits,
-   * bounded, for their diagnostics; every file's, by absolute path (src/lsp/lsp.ts). Never rejects.
+   * bounded, for their diagnostics; every file's, by absolute path (src/lsp/lsp.ts). Rejects only when the turn is cancelled.
    */
   diagnostics?: (file: string) => Promise<Map<string, LspDiagnostic[]>>;
   /** Told what an `edit` or `write` call changed (file-diff.ts); the diff is computed only when this is set. */
