@@ -22,7 +22,8 @@ export interface ModelBuildSpec {
   supportsStructuredOutputs?: boolean;
   fetch?: typeof globalThis.fetch;
   /** More of the factory's settings, beneath the fields above (a plugin's auth loader's: `apiKey: ""`, a project id). */
-  settings?: Record<string, unknown>;
+  settings?: Record<string, unknown>;  /** `openai` under the ChatGPT (Codex) login: the system prompt goes as the request's `instructions` (openai-responses.ts). */
+  systemAsInstructions?: true;
 }
 
 type Factory = (settings: Record<string, unknown>) => ((id: string) => LanguageModelV4) & {
@@ -115,7 +116,7 @@ export async function buildLanguageModel(spec: ModelBuildSpec): Promise<Language
     // OpenAI's package, over its Responses API with OpenCode's defaults (openai-responses.ts).
     const { openaiResponsesModel } = await import('./openai-responses.ts');
     const { name: _name, ...rest } = settings;
-    return openaiResponsesModel(rest, spec.upstreamId);
+    return openaiResponsesModel(rest, spec.upstreamId, spec.systemAsInstructions === true);
   }
   const provider = await packageProvider(spec, settings);
   const model = provider.languageModel ? provider.languageModel(spec.upstreamId) : provider(spec.upstreamId);

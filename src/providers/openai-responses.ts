@@ -1,25 +1,56 @@
 /**
- * `openai` models as OpenCode calls them: `@ai-sdk/openai`'s Responses API model
- * (`createOpenAI({apiKey, baseURL, fetch}).responses(id)`), with OpenCode's defaults for OpenAI in
- * the call's `openai` provider options — `store: false` (nothing kept on OpenAI's side, so every
- * item is sent in full) and, for reasoning models, `include: ["reasoning.encrypted_content"]` (the
- * reasoning carried from one step to the next) — and the leading system messages as `instructions`
- * when the options give none (ChatGPT's Codex endpoint, which the built-in ChatGPT login's fetch
- * sends the same requests to, requires them: plugins/builtin/codex-auth.ts). What the call's own
- * options say wins.
+ * `openai` models as OpenCode 1.18.33 calls them: `@ai-sdk/openai`'s Responses API model
+ * (`createOpenAI({apiKey, baseURL, fetch}).responses(id)`), with OpenCode's options for OpenAI in the
+ * call's `openai` provider options (its ProviderTransform.options, checked against the requests its
+ * binary sends): `store: false` (nothing kept on OpenAI's side, so every item is sent in full, and
+ * no item's `id` is sent back: OpenCode strips them); for gpt-5 models (not `gpt-5-chat`, not
+ * `gpt-5-pro`) `reasoningEffort: "medium"`, `reasoningSummary: "auto"` and `include:
+ * ["reasoning.encrypted_content"]` (the reasoning carried from one step to the next), and for gpt-5.x
+ * ones (not codex, not `-chat`) `textVerbosity: "low"`. The system prompt stays in the messages, which
+ * the SDK sends as `developer` (a reasoning model) or `system` input items; only under the ChatGPT
+ * (Codex) login (`systemAsInstructions`) it goes as the request's `instructions`, as OpenCode sends it
+ * there and the Codex endpoint requires (plugins/builtin/codex-auth.ts). What the call's own options
+ * say (the model's, the agent's, the variant's `options`) wins over the defaults.
  */
 import { createOpenAI, type OpenAIProviderSettings } from '@ai-sdk/openai';
-import type { LanguageModelV4, LanguageModelV4CallOptions } from '@ai-sdk/provider';
+import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Prompt } from '@ai-sdk/provider';
 
-/** Models that reason (their reasoning items can be carried encrypted): o-series, gpt-5 and later, codex. */
-const REASONING = /^(o\d|gpt-(?:[5-9]|\d{2,})(?!-chat)|codex)/;
+type OpenAIOptions = NonNullable<LanguageModelV4CallOptions['providerOptions']>[string];
 
-/** The call's options with OpenCode's OpenAI defaults (see above). */
-export function withOpenAIDefaults(options: LanguageModelV4CallOptions, modelId: string): LanguageModelV4CallOptions {
+/** OpenCode's options for a call to OpenAI model `modelId` (beneath the call's own). */
+export function openAIDefaults(modelId: string): Record<string, unknown> {
+  const id = modelId.toLowerCase();
+  const out: Record<string, unknown> = { store: false };
+  if (!id.includes('gpt-5') || id.includes('gpt-5-chat') || id.includes('gpt-5-pro')) return out;
+  Object.assign(out, { reasoningEffort: 'medium', reasoningSummary: 'auto', include: ['reasoning.encrypted_content'] });
+  if (id.includes('gpt-5.') && !id.includes('codex') && !id.includes('-chat')) out.textVerbosity = 'low';
+  return out;
+}
+
+/** The prompt with no part's `openai.itemId` (OpenCode strips them when nothing is stored: the items go in full). */
+function withoutItemIds(prompt: LanguageModelV4Prompt): LanguageModelV4Prompt {
+  const strip = <T extends { providerOptions?: Record<string, Record<string, unknown>> | undefined }>(part: T): T => {
+    const own = part.providerOptions?.openai;
+    if (!own || !('itemId' in own)) return part;
+    const { itemId: _itemId, ...rest } = own;
+    return { ...part, providerOptions: { ...part.providerOptions, openai: rest } };
+  };
+  return prompt.map((message) => {
+    const own = strip(message as { providerOptions?: Record<string, Record<string, unknown>> });
+    if (typeof message.content === 'string') return own as typeof message;
+    return { ...own, content: (message.content as { providerOptions?: Record<string, Record<string, unknown>> }[]).map(strip) } as typeof message;
+  });
+}
+
+/**
+ * The call's options with OpenCode's OpenAI options (see above). `systemAsInstructions`: the ChatGPT
+ * login's calls, whose leading system messages become `instructions`, as OpenCode sends them there.
+ */
+export function withOpenAIDefaults(options: LanguageModelV4CallOptions, modelId: string, systemAsInstructions = false): LanguageModelV4CallOptions {
   const own = (options.providerOptions?.openai ?? {}) as Record<string, unknown>;
   let prompt = options.prompt;
   let instructions: string | undefined;
-  if (typeof own.instructions !== 'string' || own.instructions === '') {
+  if (systemAsInstructions) {
     const head = prompt.findIndex((m) => m.role !== 'system');
     const system = (head === -1 ? prompt : prompt.slice(0, head)).flatMap((m) => (m.role === 'system' && m.content ? [m.content] : []));
     if (system.length) {
@@ -27,13 +58,13 @@ export function withOpenAIDefaults(options: LanguageModelV4CallOptions, modelId:
       prompt = head === -1 ? [] : prompt.slice(head);
     }
   }
-  const defaults = { store: false, ...(REASONING.test(modelId) ? { include: ['reasoning.encrypted_content'] } : {}) };
-  const openai = { ...defaults, ...own, ...(instructions === undefined ? {} : { instructions }) };
-  return { ...options, prompt, providerOptions: { ...options.providerOptions, openai: openai as NonNullable<LanguageModelV4CallOptions['providerOptions']>[string] } };
+  const openai: Record<string, unknown> = { ...openAIDefaults(modelId), ...own, ...(instructions === undefined ? {} : { instructions }) };
+  if (openai.store !== true) prompt = withoutItemIds(prompt);
+  return { ...options, prompt, providerOptions: { ...options.providerOptions, openai: openai as OpenAIOptions } };
 }
 
-/** The Responses API model of `@ai-sdk/openai` for `modelId`, with OpenCode's defaults on every call. */
-export function openaiResponsesModel(settings: OpenAIProviderSettings, modelId: string): LanguageModelV4 {
+/** The Responses API model of `@ai-sdk/openai` for `modelId`, with OpenCode's options on every call (`systemAsInstructions`: the ChatGPT login's). */
+export function openaiResponsesModel(settings: OpenAIProviderSettings, modelId: string, systemAsInstructions = false): LanguageModelV4 {
   const model = createOpenAI(settings).responses(modelId) as unknown as LanguageModelV4;
   return {
     specificationVersion: model.specificationVersion,
@@ -42,7 +73,7 @@ export function openaiResponsesModel(settings: OpenAIProviderSettings, modelId: 
     get supportedUrls() {
       return model.supportedUrls;
     },
-    doGenerate: (options) => model.doGenerate(withOpenAIDefaults(options, modelId)),
-    doStream: (options) => model.doStream(withOpenAIDefaults(options, modelId)),
+    doGenerate: (options) => model.doGenerate(withOpenAIDefaults(options, modelId, systemAsInstructions)),
+    doStream: (options) => model.doStream(withOpenAIDefaults(options, modelId, systemAsInstructions)),
   };
 }

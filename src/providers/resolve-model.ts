@@ -15,7 +15,7 @@ import { envVarsFor, knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
 import { checkBaseURL } from './base-url.ts';
 import { checkHeaders, checkKey } from './header-check.ts';
-import { findCredential, type Credential } from './credentials.ts';
+import { findCredential, readAuthStore, type Credential } from './credentials.ts';
 import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
 import { loaderProvider, withLoaderOptions } from './loader-options.ts';
 import type { ProviderAuth } from '../plugins/auth-loader.ts';
@@ -55,6 +55,8 @@ export interface ResolvedModel extends ScheduledModel {
   wire?: WireTarget;
   /** A plugin's `auth` loader makes its requests (plugins/auth-loader.ts): through its package with the loader's fetch, never `wire`. */
   pluginAuth?: true;
+  /** The provider's `options.setCacheKey` (OpenCode's): false sends no session prompt cache key, true sends one whatever the package (session-options.ts). */
+  setCacheKey?: boolean;
   languageModel(): Promise<LanguageModelV4>;
   /** The model as an AI SDK embedding model (the gateway's `/v1/embeddings` when it has no `wire`); PROVIDER_BAD_REQUEST when its package has none. */
   embeddingModel(): Promise<EmbeddingModelV4>;
@@ -254,7 +256,9 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
       resolved.cost = { input: cost.input, output: cost.output, cache_read: Number(cost.cache?.read ?? 0), cache_write: Number(cost.cache?.write ?? 0) };
     }
     const given = await pluginAuth.options(ref.provider, provider);
-    const spec = withLoaderOptions(buildSpec(), given, options);
+    // OpenAI under the ChatGPT login (an OAuth entry in auth.json, as OpenCode tells it): the system prompt as `instructions`.
+    const login = ref.provider === 'openai' && readAuthStore(ctx.env ?? process.env)[ref.provider]?.type === 'oauth';
+    const spec = withLoaderOptions({ ...buildSpec(), ...(login ? { systemAsInstructions: true as const } : {}) }, given, options);
     // A model the plugin says is served over OpenAI's Responses API (GitHub Copilot's `-codex` and gpt-5 ones): OpenAI's package.
     const api = listed.api as { endpoint?: unknown } | undefined;
     return api?.endpoint === 'responses' && npm === OPENAI_COMPATIBLE ? { ...spec, npm: OPENAI } : spec;
@@ -284,6 +288,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     // As OpenCode reads `capabilities.temperature`: the config's, else the catalogue's (OpenAI's
     // reasoning models refuse any temperature but their default).
     acceptsTemperature: modelCfg?.temperature ?? listed?.temperature ?? true,
+    ...(typeof (options as Record<string, unknown>).setCacheKey === 'boolean' ? { setCacheKey: (options as Record<string, unknown>).setCacheKey as boolean } : {}),
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
     ...(wire ? { wire } : {}),
     ...(pluginAuth ? { pluginAuth: true as const } : {}),

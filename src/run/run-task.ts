@@ -471,6 +471,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     ...(options.runtime.cache ? { cache: options.runtime.cache } : {}),
     ctx: { emit: (e) => options.bus.emit(e), tags, ...(options.signal ? { signal: options.signal } : {}), ...(ahead ? { ahead } : {}) },
     runId: options.bus.sessionID,
+    // As OpenCode keys a session's calls to a provider's prompt cache.
+    sessionID: turnMessage.sessionID,
     // As OpenCode samples an agent's calls: the model family's defaults where the agent sets none.
     samplingDefaults: true,
     ...(prepareCall ? { prepareCall } : {}),

@@ -17,6 +17,7 @@ import { wireAttempt, type WireCall } from './wire-attempt.ts';
 import { baseCall, noteSent, takePrepared } from './hooked-call.ts';
 import type { PrepareCall } from '../plugins/call-hooks.ts';
 import { secretMasker } from '../config/secrets.ts';
+import { withSessionOptions } from '../providers/session-options.ts';
 
 export interface Started {
   model: ResolvedModel;
@@ -37,12 +38,15 @@ export interface AttemptSetup {
   samplingDefaults?: boolean;
   /** The project's plugins' hooks on each attempt's call, for the model it goes to (plugins/call-hooks.ts). */
   prepareCall?: PrepareCall;
+  /** The session an agent's calls belong to: its id as the provider's prompt cache key, as OpenCode sends it (providers/session-options.ts). */
+  sessionID?: string;
 }
 
 /** One attempt against `model`: the whole answer (non-streaming), or the stream up to its first content. */
-async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, defaults: boolean, prepare: PrepareCall | undefined) {
+async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, defaults: boolean, prepare: PrepareCall | undefined, sessionID: string | undefined) {
   const lm = await model.languageModel();
   onSend(model);
+  const send = (lm: LanguageModelV4, model: ResolvedModel, lease: Lease, call: LanguageModelV4CallOptions) => sendCall(lm, model, lease, withSessionOptions(model, call, sessionID));
   if (!prepare) return send(lm, model, lease, baseCall(model, options, defaults, lease.signal));
   // The hooks ran for the cache's lookup already (hooked-call.ts): that run is this attempt's.
   const ahead = takePrepared(model, options);
@@ -58,7 +62,7 @@ async function attempt(model: ResolvedModel, lease: Lease, options: LanguageMode
   }
 }
 
-async function send(lm: LanguageModelV4, model: ResolvedModel, lease: Lease, call: LanguageModelV4CallOptions) {
+async function sendCall(lm: LanguageModelV4, model: ResolvedModel, lease: Lease, call: LanguageModelV4CallOptions) {
   if (!model.streaming) {
     const result = await lm.doGenerate(call);
     return { buffered: partsFromGenerate(result), rest: undefined };
@@ -102,7 +106,7 @@ export async function startCall(setup: AttemptSetup, options: LanguageModelV4Cal
     if (wire && model.wire) return wireAttempt(model as ResolvedModel & { wire: NonNullable<ResolvedModel['wire']> }, lease, wire, sent);
     // Through the AI SDK: the provider's time of this attempt is not measured on the wire.
     if (wire?.timing) wire.timing.unmeasured = true;
-    return attempt(model, lease, options, sent, setup.samplingDefaults === true, setup.prepareCall);
+    return attempt(model, lease, options, sent, setup.samplingDefaults === true, setup.prepareCall, setup.sessionID);
   };
   let executed;
   try {

@@ -43,6 +43,8 @@ export interface ChainModelOptions {
   samplingDefaults?: boolean;
   /** The project's plugins' hooks on each attempt's call (`chat.params`, `chat.headers`, the system transform): plugins/call-hooks.ts. */
   prepareCall?: PrepareCall;
+  /** The session an agent's calls belong to (its id is the provider's prompt cache key, as in OpenCode: providers/session-options.ts). */
+  sessionID?: string;
   /**
    * Takes what is left to do once a model's answer is complete — `onServed`, the lease's release,
    * the spend's settlement, the usage record, the cache — instead of the stream doing it before it
@@ -96,7 +98,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
   }
 
   async function start(options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, counts: CallCounts): Promise<Started> {
-    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.samplingDefaults ? { samplingDefaults: true } : {}), ...(opts.prepareCall ? { prepareCall: opts.prepareCall } : {}) }, options, onSend);
+    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.samplingDefaults ? { samplingDefaults: true } : {}), ...(opts.prepareCall ? { prepareCall: opts.prepareCall } : {}), ...(opts.sessionID ? { sessionID: opts.sessionID } : {}) }, options, onSend);
     opts.onModel?.(started.model);
     return started;
   }

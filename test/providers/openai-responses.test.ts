@@ -1,9 +1,11 @@
 /**
  * The `openai` provider with a key, over `@ai-sdk/openai`'s Responses API model with OpenCode's
- * defaults (src/providers/openai-responses.ts): `opencode run` against a scripted `/v1/responses` on 127.0.0.1 — the system
- * prompt as `instructions`, `store: false`, function tools, the answer's reasoning (summary and
- * encrypted content) and function call read from its events and sent back on the next request with
- * the tool's output, usage counted; a refused request is the provider's own message.
+ * options (src/providers/openai-responses.ts): `opencode run` against a scripted `/v1/responses` on 127.0.0.1 — the system
+ * prompt as a `developer` input item (with a key; `instructions` only under the ChatGPT login:
+ * test/plugins/codex-auth.test.ts), `store: false`, function tools, the answer's reasoning (summary and
+ * encrypted content, no item id) and function call read from its events and sent back on the next
+ * request with the tool's output, usage counted; a refused request is the provider's own message.
+ * The whole bodies against OpenCode's own: openai-responses-body.test.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -102,12 +104,11 @@ describe('openai over the Responses API', () => {
     expect(first.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(first.headers.originator).toBe('opencode');
     expect(first.body).toMatchObject({ model: 'gpt-5.4', store: false, stream: true });
-    expect(first.body.instructions).toEqual(expect.any(String));
-    expect((first.body.input as Record<string, unknown>[])[0]).toMatchObject({ role: 'user' });
-    expect((first.body.input as Record<string, unknown>[]).some((i) => i.role === 'system' || i.role === 'developer')).toBe(false);
+    expect(first.body.instructions).toBeUndefined();
+    expect((first.body.input as Record<string, unknown>[]).map((i) => i.role)).toEqual(['developer', 'user']);
     expect(first.body.tools).toContainEqual(expect.objectContaining({ type: 'function', name: 'read', strict: false }));
     const input = second.body.input as Record<string, unknown>[];
-    expect(input).toContainEqual({ type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'Need the file.' }], encrypted_content: 'enc-blob-1' });
+    expect(input).toContainEqual({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'Need the file.' }], encrypted_content: 'enc-blob-1' });
     expect(first.body.include).toEqual(['reasoning.encrypted_content']);
     expect(input).toContainEqual({ type: 'function_call', call_id: 'call_a', name: 'read', arguments: '{"filePath":"plan.md"}' });
     const output = input.find((i) => i.type === 'function_call_output') as { call_id: string; output: string };
@@ -132,14 +133,39 @@ describe("OpenCode's defaults for an openai call", () => {
     { role: 'system' as const, content: 'be brief' },
     { role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] },
   ];
-  it('a model that does not reason gets store: false only; the system prompt becomes instructions', () => {
+  it('a model that is not gpt-5 gets store: false only; the system prompt stays in the messages', () => {
     const out = withOpenAIDefaults({ prompt }, 'gpt-4o');
-    expect(out.providerOptions?.openai).toEqual({ store: false, instructions: 'be brief' });
+    expect(out.providerOptions?.openai).toEqual({ store: false });
+    expect(out.prompt).toEqual(prompt);
+  });
+  it("gpt-5 models get OpenCode's reasoning options; gpt-5.x ones low verbosity; chat, pro and codex models less", () => {
+    const reasoning = { store: false, reasoningEffort: 'medium', reasoningSummary: 'auto', include: ['reasoning.encrypted_content'] };
+    expect(withOpenAIDefaults({ prompt }, 'gpt-5.4').providerOptions?.openai).toEqual({ ...reasoning, textVerbosity: 'low' });
+    expect(withOpenAIDefaults({ prompt }, 'gpt-5').providerOptions?.openai).toEqual(reasoning);
+    expect(withOpenAIDefaults({ prompt }, 'gpt-5.1-codex').providerOptions?.openai).toEqual(reasoning);
+    expect(withOpenAIDefaults({ prompt }, 'gpt-5-chat-latest').providerOptions?.openai).toEqual({ store: false });
+    expect(withOpenAIDefaults({ prompt }, 'gpt-5-pro').providerOptions?.openai).toEqual({ store: false });
+  });
+  it("the call's own options win; instructions given are sent beside the system messages", () => {
+    const out = withOpenAIDefaults({ prompt, providerOptions: { openai: { store: true, instructions: 'mine', include: [], reasoningEffort: 'high' } } }, 'gpt-5.4');
+    expect(out.providerOptions?.openai).toEqual({ store: true, instructions: 'mine', include: [], reasoningEffort: 'high', reasoningSummary: 'auto', textVerbosity: 'low' });
+    expect(out.prompt).toEqual(prompt);
+  });
+  it('under the ChatGPT login the leading system messages become instructions, over any given', () => {
+    const out = withOpenAIDefaults({ prompt, providerOptions: { openai: { instructions: 'mine' } } }, 'gpt-5.4', true);
+    expect(out.providerOptions?.openai).toMatchObject({ store: false, instructions: 'be brief' });
     expect(out.prompt.map((m) => m.role)).toEqual(['user']);
   });
-  it("the call's own options win, and instructions given keep the system messages", () => {
-    const out = withOpenAIDefaults({ prompt, providerOptions: { openai: { store: true, instructions: 'codex', include: [] } } }, 'gpt-5.4');
-    expect(out.providerOptions?.openai).toEqual({ store: true, instructions: 'codex', include: [] });
-    expect(out.prompt).toEqual(prompt);
+  it("no part's item id is sent back unless the call stores items", () => {
+    const withIds = [
+      ...prompt,
+      { role: 'assistant' as const, content: [{ type: 'reasoning' as const, text: '', providerOptions: { openai: { itemId: 'rs_1', reasoningEncryptedContent: 'enc' } } }, { type: 'text' as const, text: 'ok', providerOptions: { openai: { itemId: 'msg_1' } } }] },
+    ];
+    const stripped = withOpenAIDefaults({ prompt: withIds }, 'gpt-5.4').prompt[2];
+    expect(stripped?.content).toEqual([
+      { type: 'reasoning', text: '', providerOptions: { openai: { reasoningEncryptedContent: 'enc' } } },
+      { type: 'text', text: 'ok', providerOptions: { openai: {} } },
+    ]);
+    expect(withOpenAIDefaults({ prompt: withIds, providerOptions: { openai: { store: true } } }, 'gpt-5.4').prompt).toEqual(withIds);
   });
 });
