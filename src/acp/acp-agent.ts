@@ -187,7 +187,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
     if (!slash || !command) return { text, ...(attachments?.length ? { attachments } : {}), ...own };
     const instance = await host.instance(session.projectRoot);
     if (command.name === 'compact' && !instance.config.command?.compact) return { text: '', compaction: true, ...own };
-    const { subtask, attachments: files, ...input } = await commandInput(instance.config, { command: command.name, arguments: slash.args, agent: session.mode, model: chosen.model, sessionAgent: session.mode, what: `the command /${command.name}` }, session.projectRoot, host.env, { plugins: instance.plugins, sessionID: session.id });
+    const { subtask, attachments: files, ...input } = await commandInput(instance.config, { command: command.name, arguments: slash.args, agent: session.mode, model: chosen.model, sessionAgent: session.mode, what: `the command /${command.name}`, replaced: instance.loaded.leftByPlugins }, session.projectRoot, host.env, { plugins: instance.plugins, sessionID: session.id });
     if (subtask) return { text: '', subtask, ...own };
     return { ...own, ...input, ...(files.length ? { attachments: files } : {}) };
   };

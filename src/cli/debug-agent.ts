@@ -1,12 +1,12 @@
 /**
  * `opencode debug agent NAME [--tool ID --params JSON]`: the agent's resolved configuration in
- * OpenCode's field names (as `GET /agent` answers it); with `--tool`, one built-in tool run as that
+ * OpenCode's field names (as `GET /agent` answers it), the plugins' config hooks applied (a built-in
+ * one replaced is no agent here, as OpenCode has none then); with `--tool`, one built-in tool run as that
  * agent: its `tools` and `permission` apply, an `ask` is put to the person on a terminal (as `run`
  * does) and refused elsewhere unless `--auto`.
  */
 import { agentNames, agentSettings } from '../agents/resolve-agent.ts';
 import { deniedOutright, toolEnabled } from '../agents/tool-filter.ts';
-import { loadConfig } from '../config/load.ts';
 import { configSecrets, secretMasker } from '../config/secrets.ts';
 import { PantheonError } from '../errors.ts';
 import type { DebugArgs } from './commands/debug.ts';
@@ -38,14 +38,17 @@ function titleOf(input: Record<string, unknown>): string {
 }
 
 export async function debugAgent(args: DebugArgs): Promise<void> {
-  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  // The config as the plugins' config hooks leave it, as OpenCode's `debug agent` reads its agents.
+  const loaded = await (await import('./cli-plugins.ts')).configWithPlugins(args.config);
   const config = loaded.config;
   const name = args.name as string;
+  const replaced = loaded.leftByPlugins;
   const { agentsView } = await import('../server/opencode/catalog-view.ts');
-  const view = (agentsView(config) as { name: string }[]).find((a) => a.name === name);
+  const view = (agentsView(config, replaced) as { name: string }[]).find((a) => a.name === name);
   if (!view) {
-    const names = agentNames(config);
-    throw new PantheonError('UNKNOWN_AGENT', `debug agent: no agent named "${name}"${config.agent?.[name]?.disable === true ? ' (it is disabled)' : ''}.`, {
+    const names = agentNames(config, replaced);
+    const why = replaced?.includes(name) ? " (a plugin's config hook replaced it)" : config.agent?.[name]?.disable === true ? ' (it is disabled)' : '';
+    throw new PantheonError('UNKNOWN_AGENT', `debug agent: no agent named "${name}"${why}.`, {
       hint: names.length ? `Available agents: ${names.join(', ')}; \`opencode agent list\` shows them.` : 'Define one under "agent" in opencode.json.',
     });
   }

@@ -62,6 +62,13 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
   const commandArguments = message;
   const { plugins, loaded } = projectPlugins;
   let args = given;
+  if (args.agent !== undefined && loaded.leftByPlugins?.includes(args.agent)) {
+    // A built-in agent a plugin's config hook took over (oh-my-opencode's sisyphus): OpenCode has no such agent then, and runs the default agent.
+    const fallback = defaultAgentName(loaded.config, loaded.leftByPlugins);
+    printErr(`warning: ${safeText(replacedAgentWarning(args.agent, fallback))}\n`);
+    const { agent: _dropped, ...rest } = args;
+    args = rest;
+  }
   let subtask: CommandSubtask | undefined;
   // An MCP prompt as a command (`server:prompt`): its servers start before the turn, and the run keeps them.
   let early: Awaited<ReturnType<typeof openMcp>>;
@@ -90,22 +97,16 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
     const [{ expandCommand }, { resolveCommand }, { commandSubtask }, { SUBTASK_NOTE }] = await Promise.all([import('../run/command-template.ts'), import('../core/commands/resolve-command.ts'), import('../core/commands/command-subtask.ts'), import('../run/run-task.ts')]);
     const config = await resolveCommand(loaded.config, loaded.projectRoot, process.env, given.command, '--command', given.command.includes(':') ? () => mcpPromptNames(loaded.config, loaded.projectRoot) : undefined);
     const expanded = await expandCommand(config, given.command, message, loaded.projectRoot);
-    const agent = expanded.agent ?? given.agent;
-    subtask = commandSubtask(config, given.command, { text: expanded.message, ...(agent ? { agent } : {}) }, undefined);
+    const agent = expanded.agent ?? args.agent;
+    // A command whose agent a plugin's config hook replaced is refused, as OpenCode refuses one whose agent it does not have.
+    subtask = commandSubtask(config, given.command, { text: expanded.message, ...(agent ? { agent } : {}) }, undefined, loaded.leftByPlugins);
     if (subtask) {
       // A sub-task (OpenCode's `/review`) runs first in a child session, its text alone; the turn is the run's agent's, which goes on from its answer.
       message = SUBTASK_NOTE;
     } else {
       message = expanded.message;
-      args = { ...given, ...(expanded.agent ? { agent: expanded.agent } : {}), ...(expanded.model ? { model: expanded.model } : {}), file: [...(given.file ?? []), ...expanded.files] };
+      args = { ...args, ...(expanded.agent ? { agent: expanded.agent } : {}), ...(expanded.model ? { model: expanded.model } : {}), file: [...(given.file ?? []), ...expanded.files] };
     }
-  }
-  if (args.agent !== undefined && loaded.leftByPlugins?.includes(args.agent)) {
-    // A built-in agent a plugin's config hook took over (oh-my-opencode's sisyphus): OpenCode has no such agent then, and runs the default agent.
-    const fallback = defaultAgentName(loaded.config, loaded.leftByPlugins);
-    printErr(`warning: ${safeText(replacedAgentWarning(args.agent, fallback))}\n`);
-    const { agent: _dropped, ...rest } = args;
-    args = rest;
   }
   const json = args.format === 'json';
   if (!json) printWarnings(loaded.warnings);

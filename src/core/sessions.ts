@@ -705,22 +705,26 @@ export class Sessions {
    * After a compaction a client asked for as automatic (`POST /session/{id}/summarize` with `auto`):
    * OpenCode's synthetic "continue" turn, unless the plugins' `experimental.compaction.autocontinue`
    * says no (told the session, the agent, its model and provider, the compaction's message). The
-   * continuing turn's outcome, or undefined when none ran.
+   * continuing turn's outcome, or undefined when none ran. As in OpenCode 1.18.33, the continuing
+   * turn is the agent's the session was last prompted with (`agent`, the session's before the
+   * compaction; else the compaction's): one a plugin's config hook replaced since is refused as a
+   * prompt naming it is (OpenCode's "Agent not found"), after the compaction was saved.
    */
-  async continueAfterCompaction(id: string, compacted: PromptOutcome): Promise<PromptOutcome | undefined> {
+  async continueAfterCompaction(id: string, compacted: PromptOutcome, agent?: string): Promise<PromptOutcome | undefined> {
     if (compacted.result.status !== 'success') return undefined;
     if (!compacted.session) return undefined;
     const instance = await this.#host.instances.get(compacted.session.projectRoot);
+    const name = agent || compacted.turn.agent || undefined;
     if (instance.plugins?.has('experimental.compaction.autocontinue')) {
       const [{ autoContinues }, { pluginModel, pluginProvider, pluginUserMessage }] = await Promise.all([import('../plugins/compaction-hooks.ts'), import('../plugins/hook-shapes.ts')]);
-      const agent = resolveAgent(instance.config, compacted.turn.agent || undefined, compacted.turn.model, undefined, 'agent');
+      const agent = resolveAgent(instance.config, name, compacted.turn.model, undefined, 'agent');
       const head = resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, `agent.${agent.name}.model`);
       const model = pluginModel(head);
       const message = pluginUserMessage({ id: compacted.turn.userMessageID, sessionID: id, created: compacted.turn.time, agent: agent.name, model: { providerID: head.provider, modelID: head.modelKey } });
       const input = { sessionID: id, agent: agent.name, model, provider: pluginProvider(head, model), message, overflow: false };
       if (!(await autoContinues(instance.plugins, input))) return undefined;
     }
-    return this.prompt(id, { text: COMPACTION_CONTINUE, synthetic: true, ...(compacted.turn.model ? { model: compacted.turn.model } : {}) });
+    return this.prompt(id, { text: COMPACTION_CONTINUE, synthetic: true, ...(name ? { agent: name } : {}), ...(compacted.turn.model ? { model: compacted.turn.model } : {}) });
   }
 
   /** Waits for turns in flight and subagents sent to the background, at most `ms`; then cancels the rest and waits for them to end. */

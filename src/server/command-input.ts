@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { ReplacedAgents } from '../agents/resolve-agent.ts';
 import type { Config } from '../config/schema-types.ts';
 import { commandSubtask } from '../core/commands/command-subtask.ts';
 import { resolveCommand } from '../core/commands/resolve-command.ts';
@@ -34,6 +35,8 @@ export interface CommandRequest {
   sessionAgent?: string | undefined;
   /** What the name is called in an error (default `body field "command"`; `run --attach`'s is `--command`). */
   what?: string;
+  /** The built-ins a plugin's config hook replaced (the instance's `loaded.leftByPlugins`): a command running as one is refused. */
+  replaced?: ReplacedAgents;
 }
 
 export interface CommandInput {
@@ -75,7 +78,14 @@ export async function commandInput(given: Readonly<Config>, request: CommandRequ
   const attachments = read.filter((file) => file !== undefined);
   const agent = expanded.agent ?? request.agent;
   const model = expanded.model ?? request.model;
-  const named = commandSubtask(config, request.command, { text: expanded.message, ...(agent ? { agent } : {}) }, request.sessionAgent);
+  let named;
+  try {
+    named = commandSubtask(config, request.command, { text: expanded.message, ...(agent ? { agent } : {}) }, request.sessionAgent, request.replaced);
+  } catch (error) {
+    // Its agent a plugin's config hook replaced: OpenCode has no such agent, and refuses the command.
+    if (isPantheonError(error) && error.code === 'UNKNOWN_AGENT') throw new HttpError(400, 'UNKNOWN_AGENT', error.message, { ...(error.hint ? { hint: error.hint } : {}), details: { kind: 'Body', field: 'command' } });
+    throw error;
+  }
   // The sub-task's model, as OpenCode picks it: the command's, else its agent's own chain, else the model the request names (the TUI's current one).
   const own = named && (expanded.model ?? (config.agent?.[named.agent]?.model ? undefined : request.model));
   const subtask = named && own ? { ...named, model: own } : named;

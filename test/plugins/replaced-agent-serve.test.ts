@@ -6,6 +6,11 @@
  * no turn); Pantheon answers that with its 400 `UNKNOWN_AGENT` naming the field. `run --attach
  * --agent sisyphus` falls back to the default agent as a local run does, and `opencode acp` does not
  * offer it as a mode. The built-in workflows keep it (test/plugins/oh-my-opencode-patterns.test.ts).
+ * A command whose agent is one it replaced is refused, sub-task or not, as OpenCode refuses a command
+ * whose agent it does not have ("Agent not found", checked in its SessionPrompt.command), locally, with
+ * `run --attach` and at `POST /session/{id}/command`; `debug agent` does not know it; and the turn
+ * that goes on after an automatic compaction is the session's agent's, as OpenCode's (the agent of
+ * its last user message), so one replaced since is refused rather than run.
  */
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +27,13 @@ let served: Served;
 beforeAll(async () => {
   server = await startScriptedServer();
   sb = await sandbox();
-  sb.write('opencode.json', { ...providerConfig(server, { m: {} }), model: 'p/m', cache: { enabled: false } });
+  sb.write('opencode.json', {
+    ...providerConfig(server, { m: {} }),
+    model: 'p/m',
+    cache: { enabled: false },
+    // Commands that run as built-ins the plugin's hook replaces: momus (a subagent: a sub-task) and sisyphus.
+    command: { crit: { agent: 'momus', template: 'Critique $ARGUMENTS' }, work: { agent: 'sisyphus', template: 'Work on $ARGUMENTS' } },
+  });
   sb.write('.opencode/plugin/agents.js', AGENTS_HOOK);
   served = await serve(sb);
 });
@@ -133,5 +144,54 @@ describe('a built-in a plugin\'s config hook replaced, under opencode serve', ()
     } finally {
       await p.close();
     }
+  });
+
+  it('a command whose agent the hook replaced is refused, before any turn: POST /session/{id}/command, run --command, run --attach --command', async () => {
+    const client = createOpencodeClient({ baseUrl: served.url, directory: sb.project });
+    const id = (await client.session.create({ body: {} })).data?.id ?? '';
+    const before = server.log.length;
+    for (const [command, agent] of [['crit', 'momus'], ['work', 'sisyphus']] as const) {
+      const answered = await client.session.command({ path: { id }, body: { command, arguments: 'the plan' } });
+      expect(answered.response.status).toBe(400);
+      const data = (answered.error as unknown as { data: { code: string; message: string; hint: string } }).data;
+      expect(data).toMatchObject({ code: 'UNKNOWN_AGENT', message: `the agent of command "${command}": no agent named "${agent}" (a plugin's config hook replaced it).` });
+      expectHintWithoutReplaced(data.hint);
+    }
+    const local = await sb.run(['run', '--command', 'crit', 'the plan']);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain('error: the agent of command "crit": no agent named "momus" (a plugin\'s config hook replaced it).');
+    const attached = await sb.run(['run', '--attach', served.url, '--command', 'work', 'the plan']);
+    expect(attached.code).toBe(2);
+    expect(attached.stderr).toContain('the agent of command "work": no agent named "sisyphus" (a plugin\'s config hook replaced it).');
+    expect(server.log.length).toBe(before);
+    expect((await client.session.messages({ path: { id } })).data).toEqual([]);
+  });
+
+  it('debug agent knows the plugin\'s agents, not the built-ins it replaced', async () => {
+    const gone = await sb.run(['debug', 'agent', 'sisyphus']);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/^error: debug agent: no agent named "sisyphus" \(a plugin's config hook replaced it\)\.\nhint: Available agents: Momus - Plan Critic, Sisyphus - ultraworker, /m);
+    const shown = await sb.run(['debug', 'agent', 'Sisyphus - ultraworker']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ name: 'Sisyphus - ultraworker', prompt: "You are the plugin's Sisyphus." });
+  });
+
+  it('after an automatic compaction, the turn that goes on is the session\'s agent\'s: one replaced since is refused', async () => {
+    // A session last prompted as sisyphus before the plugin replaced it (a run without plugins).
+    server.script('m', { type: 'text', text: 'before the plugin' });
+    const first = await sb.run(['run', '--agent', 'sisyphus', '--format', 'json', 'hello'], { env: { OPENCODE_PURE: '1' } });
+    expect(first.code, first.stderr).toBe(0);
+    const id = (JSON.parse(first.stdout.trim().split('\n')[0] ?? '{}') as { sessionID: string }).sessionID;
+    const client = createOpencodeClient({ baseUrl: served.url, directory: sb.project });
+    server.script('m', { type: 'text', text: 'the summary' });
+    const before = server.log.length;
+    const summarized = await client.session.summarize({ path: { id }, body: { providerID: 'p', modelID: 'm', auto: true } as never });
+    // The compaction ran and was saved; the turn going on from it, as sisyphus, was not.
+    expect(server.log.length).toBe(before + 1);
+    expect(summarized.response.status).toBe(400);
+    expect((summarized.error as { data: unknown }).data).toMatchObject(REFUSED);
+    const texts = ((await client.session.messages({ path: { id } })).data ?? []).flatMap((m) => m.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])));
+    expect(texts).toContain('the summary');
+    expect(texts.some((t) => t.startsWith('Continue if you have next steps'))).toBe(false);
   });
 });

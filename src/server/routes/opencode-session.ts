@@ -247,7 +247,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         // Refused before anything was saved (a usage error): its status, as a prompt's.
         if (!outcome.session) replyMessage(outcome);
         // An automatic compaction goes on with OpenCode's synthetic "continue" turn (the plugins' experimental.compaction.autocontinue may say no).
-        if (auto === true) await sessions.continueAfterCompaction(params.sessionID as string, outcome);
+        if (auto === true) await sessions.continueAfterCompaction(params.sessionID as string, outcome, record.agent);
         return c.json(outcome.result.status === 'success');
       },
     }),
@@ -365,7 +365,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const state = c.get('state');
         const record = await state.host.sessions.get(id);
         const instance = await state.host.instances.get(record.projectRoot);
-        const { subtask, ...input } = await commandInput(instance.config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model, sessionAgent: record.agent }, record.projectRoot, state.host.env, { plugins: instance.plugins, sessionID: id });
+        const { subtask, ...input } = await commandInput(instance.config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model, sessionAgent: record.agent, replaced: instance.loaded.leftByPlugins }, record.projectRoot, state.host.env, { plugins: instance.plugins, sessionID: id });
         if (subtask) {
           // As OpenCode runs it: the turn is the request's agent's, the command's text goes to the sub-task.
           const own = { ...(b.agent ? { agent: b.agent } : {}), ...(b.model ? { model: b.model } : {}), ...(b.variant && !b.model ? { variant: b.variant } : {}) };

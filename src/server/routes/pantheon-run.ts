@@ -123,7 +123,12 @@ export const pantheonRunRoutes: RouteGroup = {
           throw new HttpError(400, 'BAD_REQUEST', 'body field "message": the message is empty.', { hint: 'Send the message, or a command with its arguments.', details: { kind: 'Body', field: 'message' } });
         }
         // `--command`: expanded here, in the server's project, as a local run expands it.
-        const expanded = b.command === undefined ? undefined : await commandInput(instance.config, { command: b.command, arguments: b.message, agent: b.agent, model: b.model, what: '--command' }, instance.projectRoot, host.env);
+        // A built-in a plugin's config hook replaced (oh-my-opencode's sisyphus) named by `--agent`: as a local run, said and the default agent run instead.
+        const leftBy = instance.loaded.leftByPlugins;
+        const fallsBack = b.agent !== undefined && leftBy?.includes(b.agent) === true;
+        const given = fallsBack ? undefined : b.agent;
+        // A command whose own agent the hook replaced is refused (commandInput), as OpenCode refuses it.
+        const expanded = b.command === undefined ? undefined : await commandInput(instance.config, { command: b.command, arguments: b.message, agent: given, model: b.model, what: '--command', replaced: leftBy }, instance.projectRoot, host.env);
         const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue), ...(b.fork ? { fork: true } : {}) });
         // The plugins' `command.execute.before` sees (and may change) it once its session is known, as under a local `run --command`.
         const command = expanded && b.command !== undefined ? await withCommandHook(expanded, { command: b.command, arguments: b.message }, { plugins: instance.plugins, sessionID: opened.sessionID }) : expanded;
@@ -150,10 +155,8 @@ export const pantheonRunRoutes: RouteGroup = {
         const attachments = [...sent, ...(command?.subtask ? [] : (command?.attachments ?? []))];
         // A command that is a sub-task (OpenCode's `/review`) runs as one; the turn is the run's agent's, as at `POST /session/{id}/command`.
         const subtask = command?.subtask;
-        const asked = command && !subtask ? command.agent : b.agent;
-        // A built-in a plugin's config hook replaced (oh-my-opencode's sisyphus): as a local run, said and the default agent run instead.
-        const replaced = asked !== undefined && instance.loaded.leftByPlugins?.includes(asked) ? replacedAgentWarning(asked, defaultAgentName(instance.config, instance.loaded.leftByPlugins)) : undefined;
-        const agent = replaced ? undefined : asked;
+        const replaced = fallsBack && b.agent !== undefined ? replacedAgentWarning(b.agent, defaultAgentName(instance.config, leftBy)) : undefined;
+        const agent = command && !subtask ? command.agent : given;
         const model = command && !subtask ? command.model : b.model;
         const input: PromptInput = {
           text: subtask ? '' : (command?.text ?? b.message),
