@@ -116,7 +116,7 @@ export async function buildLanguageModel(spec: ModelBuildSpec): Promise<Language
     // OpenAI's package, over its Responses API with OpenCode's defaults (openai-responses.ts).
     const { openaiResponsesModel } = await import('./openai-responses.ts');
     const { name: _name, ...rest } = settings;
-    return openaiResponsesModel(rest, spec.upstreamId, spec.systemAsInstructions === true);
+    return openaiResponsesModel(rest, spec.upstreamId, spec.systemAsInstructions === true, spec.providerId);
   }
   const provider = await packageProvider(spec, settings);
   const model = provider.languageModel ? provider.languageModel(spec.upstreamId) : provider(spec.upstreamId);

@@ -17,12 +17,18 @@ import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Prompt
 
 type OpenAIOptions = NonNullable<LanguageModelV4CallOptions['providerOptions']>[string];
 
-/** OpenCode's options for a call to OpenAI model `modelId` (beneath the call's own). */
-export function openAIDefaults(modelId: string): Record<string, unknown> {
+/**
+ * OpenCode's options for a call to model `modelId` (beneath the call's own). GitHub Copilot's
+ * Responses models (`copilot`: they go through this package too) get what OpenCode gives its
+ * Copilot package: no `include` (the SDK adds it for a reasoning model anyway) and no verbosity.
+ */
+export function openAIDefaults(modelId: string, copilot = false): Record<string, unknown> {
   const id = modelId.toLowerCase();
   const out: Record<string, unknown> = { store: false };
   if (!id.includes('gpt-5') || id.includes('gpt-5-chat') || id.includes('gpt-5-pro')) return out;
-  Object.assign(out, { reasoningEffort: 'medium', reasoningSummary: 'auto', include: ['reasoning.encrypted_content'] });
+  Object.assign(out, { reasoningEffort: 'medium', reasoningSummary: 'auto' });
+  if (copilot) return out;
+  out.include = ['reasoning.encrypted_content'];
   if (id.includes('gpt-5.') && !id.includes('codex') && !id.includes('-chat')) out.textVerbosity = 'low';
   return out;
 }
@@ -46,7 +52,7 @@ function withoutItemIds(prompt: LanguageModelV4Prompt): LanguageModelV4Prompt {
  * The call's options with OpenCode's OpenAI options (see above). `systemAsInstructions`: the ChatGPT
  * login's calls, whose leading system messages become `instructions`, as OpenCode sends them there.
  */
-export function withOpenAIDefaults(options: LanguageModelV4CallOptions, modelId: string, systemAsInstructions = false): LanguageModelV4CallOptions {
+export function withOpenAIDefaults(options: LanguageModelV4CallOptions, modelId: string, systemAsInstructions = false, copilot = false): LanguageModelV4CallOptions {
   const own = (options.providerOptions?.openai ?? {}) as Record<string, unknown>;
   let prompt = options.prompt;
   let instructions: string | undefined;
@@ -58,14 +64,15 @@ export function withOpenAIDefaults(options: LanguageModelV4CallOptions, modelId:
       prompt = head === -1 ? [] : prompt.slice(head);
     }
   }
-  const openai: Record<string, unknown> = { ...openAIDefaults(modelId), ...own, ...(instructions === undefined ? {} : { instructions }) };
+  const openai: Record<string, unknown> = { ...openAIDefaults(modelId, copilot), ...own, ...(instructions === undefined ? {} : { instructions }) };
   if (openai.store !== true) prompt = withoutItemIds(prompt);
   return { ...options, prompt, providerOptions: { ...options.providerOptions, openai: openai as OpenAIOptions } };
 }
 
 /** The Responses API model of `@ai-sdk/openai` for `modelId`, with OpenCode's options on every call (`systemAsInstructions`: the ChatGPT login's). */
-export function openaiResponsesModel(settings: OpenAIProviderSettings, modelId: string, systemAsInstructions = false): LanguageModelV4 {
+export function openaiResponsesModel(settings: OpenAIProviderSettings, modelId: string, systemAsInstructions = false, providerId = 'openai'): LanguageModelV4 {
   const model = createOpenAI(settings).responses(modelId) as unknown as LanguageModelV4;
+  const copilot = providerId === 'github-copilot';
   return {
     specificationVersion: model.specificationVersion,
     provider: model.provider,
@@ -73,7 +80,7 @@ export function openaiResponsesModel(settings: OpenAIProviderSettings, modelId: 
     get supportedUrls() {
       return model.supportedUrls;
     },
-    doGenerate: (options) => model.doGenerate(withOpenAIDefaults(options, modelId, systemAsInstructions)),
-    doStream: (options) => model.doStream(withOpenAIDefaults(options, modelId, systemAsInstructions)),
+    doGenerate: (options) => model.doGenerate(withOpenAIDefaults(options, modelId, systemAsInstructions, copilot)),
+    doStream: (options) => model.doStream(withOpenAIDefaults(options, modelId, systemAsInstructions, copilot)),
   };
 }

@@ -145,6 +145,8 @@ describe("OpenCode's defaults for an openai call", () => {
     expect(withOpenAIDefaults({ prompt }, 'gpt-5.1-codex').providerOptions?.openai).toEqual(reasoning);
     expect(withOpenAIDefaults({ prompt }, 'gpt-5-chat-latest').providerOptions?.openai).toEqual({ store: false });
     expect(withOpenAIDefaults({ prompt }, 'gpt-5-pro').providerOptions?.openai).toEqual({ store: false });
+    // GitHub Copilot's Responses models, as OpenCode's Copilot package gets them: no include, no verbosity.
+    expect(withOpenAIDefaults({ prompt }, 'gpt-5.4', false, true).providerOptions?.openai).toEqual({ store: false, reasoningEffort: 'medium', reasoningSummary: 'auto' });
   });
   it("the call's own options win; instructions given are sent beside the system messages", () => {
     const out = withOpenAIDefaults({ prompt, providerOptions: { openai: { store: true, instructions: 'mine', include: [], reasoningEffort: 'high' } } }, 'gpt-5.4');
