@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Keyv from 'keyv';
 import type { DeserializedData, KeyvStoreAdapter } from 'keyv';
+import type { SharedV4ProviderMetadata } from '@ai-sdk/provider';
 import { PantheonError } from '../errors.ts';
 import { cacheDir, expandHome } from '../paths.ts';
 import { LruMap } from './memory-store.ts';
@@ -10,6 +11,8 @@ import { SqliteStore } from './sqlite-store.ts';
 /** A model's answer as the cache keeps it: model output only, never credentials or headers. */
 export interface CachedResponse {
   text: string;
+  /** The answer's reasoning blocks: their text, and what the provider said of each (an item id, a signature, encrypted content to send back). */
+  reasoning?: { text: string; providerMetadata?: SharedV4ProviderMetadata }[];
   toolCalls?: { toolCallId: string; toolName: string; input: unknown }[];
   finishReason: string;
   usage?: { inputTokens?: number; outputTokens?: number };
@@ -184,6 +187,7 @@ function pickResponse(value: CachedResponse): CachedResponse {
   if (value.toolCalls) {
     picked.toolCalls = value.toolCalls.map(({ toolCallId, toolName, input }) => ({ toolCallId, toolName, input }));
   }
+  if (value.reasoning) picked.reasoning = value.reasoning.map(({ text, providerMetadata }) => ({ text, ...(providerMetadata ? { providerMetadata } : {}) }));
   if (value.usage) picked.usage = { inputTokens: value.usage.inputTokens, outputTokens: value.usage.outputTokens };
   if (value.embeddings) picked.embeddings = value.embeddings.map(String);
   return picked;
@@ -198,8 +202,18 @@ function isCachedResponse(value: unknown): value is CachedResponse {
     typeof v.model === 'string' &&
     typeof v.createdAt === 'number' &&
     (v.toolCalls === undefined || Array.isArray(v.toolCalls)) &&
+    (v.reasoning === undefined || (Array.isArray(v.reasoning) && v.reasoning.every(isReasoningBlock))) &&
     (v.embeddings === undefined || (Array.isArray(v.embeddings) && v.embeddings.every((e) => typeof e === 'string')))
   );
+}
+
+/** A kept reasoning block: its text, and its provider metadata, an object of objects, when it has any. */
+function isReasoningBlock(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const { text, providerMetadata } = value as Record<string, unknown>;
+  if (typeof text !== 'string') return false;
+  if (providerMetadata === undefined) return true;
+  return providerMetadata !== null && typeof providerMetadata === 'object' && !Array.isArray(providerMetadata) && Object.values(providerMetadata).every((fields) => fields !== null && typeof fields === 'object' && !Array.isArray(fields));
 }
 
 /** An unreadable entry (corrupt or foreign) counts as a miss rather than an error. */

@@ -41,6 +41,7 @@ export async function lookupCache(cache: ResponseCache, chain: readonly Resolved
     const usage = { inputTokens: hit.usage?.inputTokens ?? 0, outputTokens: hit.usage?.outputTokens ?? 0 };
     const parts = partsFromResponse({
       text: hit.text,
+      ...(hit.reasoning ? { reasoning: hit.reasoning } : {}),
       toolCalls: (hit.toolCalls ?? []).map((c) => ({ toolCallId: c.toolCallId, toolName: c.toolName, input: typeof c.input === 'string' ? c.input : JSON.stringify(c.input) })),
       finishReason: finishWord(hit.finishReason),
       usage,
@@ -59,6 +60,7 @@ export async function storeInCache(cache: ResponseCache, model: ResolvedModel, o
   await cache
     .set(key, {
       text: r.text,
+      ...(r.reasoning ? { reasoning: r.reasoning } : {}),
       toolCalls: r.toolCalls,
       finishReason: r.finishReason,
       usage: r.usage,

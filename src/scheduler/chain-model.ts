@@ -263,6 +263,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
       const finish = parts.find((p) => p.type === 'finish');
       return {
         content: [
+          ...(collector.response.reasoning ?? []).map((r) => ({ type: 'reasoning' as const, text: r.text, ...(r.providerMetadata ? { providerMetadata: r.providerMetadata } : {}) })),
           ...(collector.response.text ? [{ type: 'text' as const, text: collector.response.text }] : []),
           ...collector.response.toolCalls.map((c) => ({ type: 'tool-call' as const, ...c })),
         ],

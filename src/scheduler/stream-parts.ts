@@ -1,13 +1,30 @@
-import type { LanguageModelV4GenerateResult, LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider';
+import type { LanguageModelV4GenerateResult, LanguageModelV4StreamPart, LanguageModelV4Usage, SharedV4ProviderMetadata } from '@ai-sdk/provider';
 import { finishWord } from '../providers/finish-reason.ts';
 import { AttemptError } from './retry-policy.ts';
 
 /** A response reduced to what the cache keeps and replays. */
 export interface CollectedResponse {
   text: string;
+  /** Its reasoning blocks, in order, each with what the provider said of it (an item id, a signature, encrypted content), when it had any. */
+  reasoning?: CollectedReasoning[];
   toolCalls: { toolCallId: string; toolName: string; input: string }[];
   finishReason: string;
   usage: { inputTokens: number; outputTokens: number };
+}
+
+/** A reasoning block of an answer: its text, and the provider's metadata of it as its parts left it. */
+export interface CollectedReasoning {
+  text: string;
+  providerMetadata?: SharedV4ProviderMetadata;
+}
+
+/** `metadata` laid over `into`, provider by provider (a later part's fields win, as the AI SDK keeps a block's). */
+export function mergeMetadata(into: SharedV4ProviderMetadata | undefined, metadata: SharedV4ProviderMetadata | undefined): SharedV4ProviderMetadata | undefined {
+  if (!metadata) return into;
+  if (!into) return metadata;
+  const merged: SharedV4ProviderMetadata = { ...into };
+  for (const [provider, fields] of Object.entries(metadata)) merged[provider] = { ...into[provider], ...fields };
+  return merged;
 }
 
 /** What reads the rest of an attempt's answer: a web stream's reader, or the gateway's own client's (openai-wire-parts.ts). */
@@ -66,8 +83,12 @@ export class Collector {
     return { ...this.response.usage, cacheReadTokens: this.promptCache.read, cacheWriteTokens: this.promptCache.write };
   }
 
+  /** The reasoning blocks still open, by id (a block's parts may interleave with another's). */
+  #reasoning: Map<string, CollectedReasoning> | undefined;
+
   add(part: LanguageModelV4StreamPart): void {
     if (part.type === 'text-delta') this.response.text += part.delta;
+    else if (part.type === 'reasoning-start' || part.type === 'reasoning-delta' || part.type === 'reasoning-end') this.#addReasoning(part);
     else if (part.type === 'tool-call') this.response.toolCalls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
     else if (part.type === 'error') this.failed = true;
     else if (part.type === 'finish') {
@@ -79,11 +100,31 @@ export class Collector {
       this.promptCache.write = part.usage?.inputTokens.cacheWrite ?? 0;
     }
   }
+
+  #addReasoning(part: Extract<LanguageModelV4StreamPart, { type: 'reasoning-start' | 'reasoning-delta' | 'reasoning-end' }>): void {
+    this.#reasoning ??= new Map();
+    let block = this.#reasoning.get(part.id);
+    if (!block) {
+      block = { text: '' };
+      this.#reasoning.set(part.id, block);
+      (this.response.reasoning ??= []).push(block);
+    }
+    if (part.type === 'reasoning-delta') block.text += part.delta;
+    const metadata = mergeMetadata(block.providerMetadata, part.providerMetadata);
+    if (metadata) block.providerMetadata = metadata;
+    if (part.type === 'reasoning-end') this.#reasoning.delete(part.id);
+  }
 }
 
 /** Replays a collected (e.g. cached) response as stream parts. */
 export function partsFromResponse(r: CollectedResponse): LanguageModelV4StreamPart[] {
   const parts: LanguageModelV4StreamPart[] = [{ type: 'stream-start', warnings: [] }];
+  // The reasoning first, as a model thinks before it answers: shown again (`run --thinking`, the TUI), and sent back with the turn as it was.
+  (r.reasoning ?? []).forEach((block, i) => {
+    const id = `cached-reasoning-${i}`;
+    const meta = block.providerMetadata === undefined ? {} : { providerMetadata: block.providerMetadata };
+    parts.push({ type: 'reasoning-start', id, ...meta }, { type: 'reasoning-delta', id, delta: block.text }, { type: 'reasoning-end', id, ...meta });
+  });
   if (r.text) {
     parts.push({ type: 'text-start', id: 'cached-0' }, { type: 'text-delta', id: 'cached-0', delta: r.text }, { type: 'text-end', id: 'cached-0' });
   }

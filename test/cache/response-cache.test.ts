@@ -106,6 +106,23 @@ describe('openCache', () => {
     expect(bytes).not.toContain('sk-LEAK');
   });
 
+  it("keeps an answer's reasoning blocks with their provider metadata, nothing else of a block; a malformed block is a miss", async () => {
+    const store = path.join(dir, 'reasoning.sqlite');
+    const cache = await open({ store });
+    const reasoning = [
+      { text: 'First, the file.', providerMetadata: { openai: { itemId: 'rs_1', reasoningEncryptedContent: 'gAAAA-opaque' } } },
+      { text: 'Then the answer.' },
+    ];
+    const extra = reasoning.map((block) => ({ ...block, apiKey: 'sk-LEAK-1234567890' }));
+    await cache.set('k', { ...answer('ok'), reasoning: extra } as CachedResponse);
+    expect(await cache.get('k')).toEqual({ ...answer('ok'), reasoning });
+    const db = new DatabaseSync(store);
+    expect(String((db.prepare('SELECT value FROM cache_entries').get() as { value: string }).value)).not.toContain('sk-LEAK');
+    db.prepare(`UPDATE cache_entries SET value = replace(value, '"text":"Then the answer."', '"text":7')`).run();
+    db.close();
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
   it('treats an unreadable entry as a miss', async () => {
     const store = path.join(dir, 'corrupt.sqlite');
     const cache = await open({ store });

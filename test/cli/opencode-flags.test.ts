@@ -126,6 +126,22 @@ describe('run', () => {
     expect(r.stdout).toBe('Thinking: Think once.\nWhole.\n');
   });
 
+  it('--thinking: an answer the response cache replays shows its reasoning as the first answer did', async () => {
+    sb.write('cached-sqlite.json', { cache: { enabled: true } });
+    server.script('n', { type: 'text', reasoning: 'Think it through.', text: 'Cached.' });
+    const first = await sb.run(['run', '--config', 'cached-sqlite.json', '-m', 'p/n', '--thinking', '--format', 'json', 'the same question']);
+    expect(first.code, first.stderr).toBe(0);
+    const asked = server.log.length;
+    const again = await sb.run(['run', '--config', 'cached-sqlite.json', '-m', 'p/n', '--thinking', '--format', 'json', 'the same question']);
+    expect(again.code, again.stderr).toBe(0);
+    // Nothing was asked of the provider: the cache answered, reasoning and all.
+    expect(server.log.length).toBe(asked);
+    const events = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; text?: string });
+    expect(events.map((e) => e.type)).toContain('cache_hit');
+    expect(events.filter((e) => e.type === 'reasoning')).toEqual([expect.objectContaining({ text: 'Think it through.' })]);
+    expect(events.filter((e) => e.type === 'text').map((e) => e.text).join('')).toBe('Cached.');
+  });
+
   it('--port and -i/--interactive are refused with what to do instead; -p/-u without --attach are not used', async () => {
     usage(await sb.run(['run', '--port', '4096', 'hi']), 'error: --port: Pantheon\'s `opencode run` starts no server of its own, so there is no port to choose.\nhint: Start one with `opencode serve --port 4096`, then send the run to it with `opencode run --attach http://127.0.0.1:4096 "…"`.\n');
     usage(await sb.run(['run', '-i', 'hi']), 'error: --interactive: Pantheon has no interactive terminal mode; `opencode run` sends one message and prints the answer.\nhint: Go on with `opencode run -c "…"`, or run OpenCode\'s TUI against `opencode serve` (`<opencode> attach http://127.0.0.1:4096`).\n');
