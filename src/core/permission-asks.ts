@@ -188,6 +188,7 @@ export class PermissionAsks {
     if (!pending || (projectRoot !== undefined && pending.projectRoot !== projectRoot)) {
       throw new PantheonError('PERMISSION_NOT_FOUND', `No permission question ${id} is open${projectRoot === undefined ? '' : ' in this project'}.`, {
         hint: 'GET /permission lists the open ones; a question ends when its turn ends.',
+        fields: { requestID: id },
       });
     }
     if (reply === 'reject') {

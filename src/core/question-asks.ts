@@ -150,7 +150,7 @@ export class QuestionAsks {
   #open(id: string, projectRoot: string): Pending {
     const pending = this.#pending.get(id);
     if (!pending || pending.projectRoot !== projectRoot) {
-      throw new PantheonError('QUESTION_NOT_FOUND', `No question ${id} is open in this project.`, { hint: 'GET /question lists the open ones; a question ends when it is answered or rejected, or its turn ends.' });
+      throw new PantheonError('QUESTION_NOT_FOUND', `No question ${id} is open in this project.`, { hint: 'GET /question lists the open ones; a question ends when it is answered or rejected, or its turn ends.', fields: { requestID: id } });
     }
     return pending;
   }

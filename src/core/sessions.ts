@@ -773,11 +773,11 @@ export class Sessions {
 
   #refuseBusy(id: string): void {
     if (this.#active.has(id)) {
-      throw new PantheonError('SESSION_BUSY', `Session ${id} is busy with another turn.`, { hint: 'Wait for it to end (session.idle on /event), or abort it with POST /session/{id}/abort.' });
+      throw new PantheonError('SESSION_BUSY', `Session ${id} is busy with another turn.`, { hint: 'Wait for it to end (session.idle on /event), or abort it with POST /session/{id}/abort.', fields: { sessionID: id } });
     }
     // A child session a `task` call runs (in the foreground or the background): its turn saves what it had when it started.
     if (id in this.statuses()) {
-      throw new PantheonError('SESSION_BUSY', `Session ${id} is busy: a \`task\` call of its parent session runs it.`, { hint: 'Wait for the task to end (session.idle on /event), or abort the parent session.' });
+      throw new PantheonError('SESSION_BUSY', `Session ${id} is busy: a \`task\` call of its parent session runs it.`, { hint: 'Wait for the task to end (session.idle on /event), or abort the parent session.', fields: { sessionID: id } });
     }
   }
 

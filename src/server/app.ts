@@ -31,10 +31,27 @@ const STATUS_NAMES: Record<number, string> = {
   503: 'ServiceUnavailable',
 };
 
-/** OpenCode's error body (`{name, data: {message}}`), with Pantheon's code and hint in `data`. */
+/**
+ * The errors OpenCode 1.18.33's v1 routes answer tagged (`{_tag, <id>, message}`, as its SDK's types
+ * declare them: a permission reply's 404, a question's, a session's 409 while a turn runs), by
+ * Pantheon's error code, with the id each names.
+ */
+const TAGGED: Record<string, { tag: string; id: 'sessionID' | 'requestID' }> = {
+  PERMISSION_NOT_FOUND: { tag: 'PermissionNotFoundError', id: 'requestID' },
+  QUESTION_NOT_FOUND: { tag: 'QuestionNotFoundError', id: 'requestID' },
+  SESSION_BUSY: { tag: 'SessionBusyError', id: 'sessionID' },
+};
+
+/**
+ * OpenCode's error body (`{name, data: {message}}`), with Pantheon's code and hint in `data`; for the
+ * errors OpenCode tags, its tagged fields beside them, so clients reading either shape find theirs.
+ */
 export function openCodeError(error: HttpError): unknown {
   const name = error.errorName ?? STATUS_NAMES[error.status] ?? 'UnknownError';
-  return { name, data: { message: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}), ...error.details } };
+  const body = { name, data: { message: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}), ...error.details } };
+  const tagged = TAGGED[error.code];
+  const id = tagged ? error.details[tagged.id] : undefined;
+  return tagged && typeof id === 'string' ? { _tag: tagged.tag, [tagged.id]: id, message: error.message, ...body } : body;
 }
 
 export function groupOf(groups: readonly RouteGroup[], path: string): RouteGroup | undefined {

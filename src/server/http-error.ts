@@ -71,6 +71,8 @@ const STATUS_OF_CODE: Record<string, number> = {
 const RETRY_AFTER_OF_CODE: Record<string, number> = { SHUTTING_DOWN: SHUTDOWN_RETRY_AFTER_S, STATE_UNAVAILABLE: STATE_RETRY_AFTER_S };
 
 /** Any thrown value as an HttpError: Pantheon's typed errors keep their code and sentence; anything else is a 500. */
+const ID_FIELDS = ['sessionID', 'requestID'] as const;
+
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (isPantheonError(error)) {
@@ -78,7 +80,9 @@ export function toHttpError(error: unknown): HttpError {
     // A stopping server's refusal (sent again after a restart's time, it is served), or Redis away.
     const after = RETRY_AFTER_OF_CODE[error.code];
     const retry = after === undefined ? {} : { retryAfter: after };
-    return new HttpError(status, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}), ...retry });
+    // The ids an error concerns (a session, a permission or question request), which OpenCode's tagged errors name.
+    const ids = Object.fromEntries(ID_FIELDS.filter((key) => error.fields[key] !== undefined).map((key) => [key, error.fields[key]]));
+    return new HttpError(status, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}), ...retry, ...(Object.keys(ids).length > 0 ? { details: ids } : {}) });
   }
   // A stack overflow while a request is handled: its JSON nests deeper than the code reading it follows.
   if (error instanceof RangeError && /call stack/i.test(error.message)) {

@@ -1,0 +1,82 @@
+/**
+ * What a route answers where OpenCode 1.18.33 answers differently and a client can tell: found by
+ * running the same calls against both servers (a throwaway differential harness) and fixed here.
+ * Each case drives the real `opencode serve` over HTTP and `@opencode-ai/sdk`'s v2 client, whose
+ * types declare what OpenCode sends: errors tagged `{_tag, <id>, message}` where OpenCode tags them
+ * (PermissionNotFoundError, QuestionNotFoundError, SessionBusyError), beside Pantheon's `{name, data}`.
+ */
+import { createOpencodeClient } from '@opencode-ai/sdk/v2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { listen, untilNotBusy } from './asks-helper.ts';
+import { getJson, serve, type Served } from './serve-helper.ts';
+
+let model: ScriptedServer;
+let sb: Sandbox;
+let s: Served;
+let client: ReturnType<typeof createOpencodeClient>;
+
+beforeAll(async () => {
+  model = await startScriptedServer();
+  sb = await sandbox();
+  sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false } });
+  s = await serve(sb);
+  client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
+});
+
+beforeEach(() => model.reset());
+
+afterAll(async () => {
+  await s?.stop();
+  await model?.close();
+  await sb?.remove();
+});
+
+const headers = () => ({ 'content-type': 'application/json', 'x-opencode-directory': encodeURIComponent(sb.project) });
+const send = (method: string, route: string, body?: unknown) => getJson(`${s.url}${route}`, { method, headers: headers(), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+const newSession = async () => ((await client.session.create({})).data as { id: string }).id;
+
+describe('errors OpenCode tags', () => {
+  it('an unknown permission or question id: a 404 PermissionNotFoundError / QuestionNotFoundError naming the request, with the v1 body beside it', async () => {
+    const session = await newSession();
+    for (const [route, body, tag] of [
+      ['/permission/per_nope/reply', { reply: 'once' }, 'PermissionNotFoundError'],
+      [`/session/${session}/permissions/per_nope`, { response: 'once' }, 'PermissionNotFoundError'],
+      ['/question/que_nope/reply', { answers: [['a']] }, 'QuestionNotFoundError'],
+      ['/question/que_nope/reject', undefined, 'QuestionNotFoundError'],
+    ] as const) {
+      const r = await send('POST', route, body);
+      expect(r.status, route).toBe(404);
+      const id = route.includes('per_nope') ? 'per_nope' : 'que_nope';
+      expect(r.body, route).toMatchObject({ _tag: tag, requestID: id, message: expect.stringContaining(id), name: 'NotFoundError', data: { message: expect.stringContaining(id) } });
+    }
+    // The SDK's typed error is what OpenCode's clients read.
+    const viaSdk = await client.permission.reply({ requestID: 'per_nope', reply: 'once' });
+    expect(viaSdk.error).toMatchObject({ _tag: 'PermissionNotFoundError', requestID: 'per_nope' });
+  });
+
+  it('a change refused while a turn runs: a 409 SessionBusyError naming the session', async () => {
+    const listener = await listen(client);
+    try {
+      const session = await newSession();
+      model.script('m', { type: 'hang', text: 'thinking ' });
+      await client.session.promptAsync({ sessionID: session, parts: [{ type: 'text', text: 'go' }] });
+      await listener.stream.until((e) => e.type === 'message.part.delta' && e.properties.sessionID === session);
+      const messages = (await client.session.messages({ sessionID: session })).data as { info: { id: string } }[];
+      const first = messages[0]?.info.id as string;
+      for (const [method, route, body] of [
+        ['DELETE', `/session/${session}/message/${first}`, undefined],
+        ['POST', `/session/${session}/revert`, { messageID: first }],
+      ] as const) {
+        const r = await send(method, route, body);
+        expect(r.status, route).toBe(409);
+        expect(r.body, route).toMatchObject({ _tag: 'SessionBusyError', sessionID: session, message: expect.stringContaining(session), name: 'SessionBusyError', data: { code: 'SESSION_BUSY' } });
+      }
+      await client.session.abort({ sessionID: session });
+      await untilNotBusy(client, session);
+    } finally {
+      listener.stop();
+    }
+  });
+});
