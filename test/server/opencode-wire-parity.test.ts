@@ -5,6 +5,9 @@
  * types declare what OpenCode sends: errors tagged `{_tag, <id>, message}` where OpenCode tags them
  * (PermissionNotFoundError, QuestionNotFoundError, SessionBusyError), beside Pantheon's `{name, data}`.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createOpencodeClient } from '@opencode-ai/sdk/v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
@@ -78,5 +81,25 @@ describe('errors OpenCode tags', () => {
     } finally {
       listener.stop();
     }
+  });
+});
+
+describe('GET /vcs', () => {
+  it('names the default branch beside the one checked out, as OpenCode (`default_branch`)', async () => {
+    const repo = path.join(sb.project, 'repo');
+    fs.mkdirSync(repo);
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'ignore' });
+    git('init', '-q');
+    git('checkout', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'a\n');
+    git('add', '.');
+    git('-c', 'user.email=a@b.c', '-c', 'user.name=a', 'commit', '-qm', 'init');
+    git('checkout', '-q', '-b', 'feature');
+    const v2 = createOpencodeClient({ baseUrl: s.url, directory: repo });
+    expect((await v2.vcs.get({})).data).toEqual({ branch: 'feature', default_branch: 'main' });
+    // Outside a git checkout, nothing.
+    const plain = path.join(sb.root, 'plain');
+    fs.mkdirSync(plain);
+    expect((await createOpencodeClient({ baseUrl: s.url, directory: plain }).vcs.get({})).data).toEqual({});
   });
 });

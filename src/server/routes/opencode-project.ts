@@ -16,6 +16,7 @@ import { LIST_WAIT_MS } from '../../mcp/catalog-limits.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { findEntries, type EntryKind } from '../opencode/file-find.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
+import { defaultBranch } from '../opencode/vcs-changes.ts';
 import { ref, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
@@ -207,14 +208,17 @@ export const openCodeProjectRoutes: RouteGroup = {
       method: 'get',
       path: '/vcs',
       operationId: 'vcs.get',
-      summary: 'The git branch',
-      description: '`{branch}`: the branch checked out (`HEAD` when detached); `{}` outside a git checkout.',
+      summary: 'The git branch and the default one',
+      description:
+        '`{branch, default_branch}`: the branch checked out (`HEAD` when detached) and the repository’s default branch as OpenCode finds it (the remote’s `HEAD`, else `init.defaultBranch`, `main` or `master` among the branches; left out when none is); `{}` outside a git checkout.',
       query: DIRECTORY_QUERY,
-      responses: { 200: { description: 'VCS info', schema: { type: 'object', properties: { branch: { type: 'string' } } } }, ...badRequest },
+      responses: { 200: { description: 'VCS info', schema: { type: 'object', properties: { branch: { type: 'string' }, default_branch: { type: 'string' } } } }, ...badRequest },
       handler: async (c) => {
         const instance = await requestInstance(c);
-        const { branch } = await gitCheckout(instance.projectRoot);
-        return c.json(branch === undefined ? {} : { branch });
+        const checkout = await gitCheckout(instance.projectRoot);
+        if (!checkout.git) return c.json({});
+        const base = await defaultBranch(instance.projectRoot);
+        return c.json({ ...(checkout.branch === undefined ? {} : { branch: checkout.branch }), ...(base ? { default_branch: base.name } : {}) });
       },
     },
   ] satisfies RouteDef[],
