@@ -103,3 +103,33 @@ describe('GET /vcs', () => {
     expect((await createOpencodeClient({ baseUrl: s.url, directory: plain }).vcs.get({})).data).toEqual({});
   });
 });
+
+describe('POST /session/{id}/summarize', () => {
+  it('a summary made is announced as `session.compacted` before the session goes idle, as OpenCode does; a failed one is not', async () => {
+    const listener = await listen(client);
+    try {
+      const session = await newSession();
+      model.script('m', { type: 'text', text: 'first answer' });
+      await client.session.prompt({ sessionID: session, parts: [{ type: 'text', text: 'hello' }] });
+      // The prompt's turn has gone idle on the stream too (its answer may come before its last events).
+      await listener.stream.until((e) => e.type === 'session.idle' && e.properties.sessionID === session);
+      const from = listener.stream.events.length;
+      model.script('m', { type: 'text', text: 'Summary: we said hello.' });
+      expect((await client.session.summarize({ sessionID: session, providerID: 'p', modelID: 'm' })).data).toBe(true);
+      await listener.stream.until((e) => e.type === 'session.idle' && e.properties.sessionID === session && listener.stream.events.indexOf(e) >= from);
+      const types = listener.stream.events.slice(from).filter((e) => e.properties.sessionID === session).map((e) => e.type);
+      expect(types).toContain('session.compacted');
+      expect(types.indexOf('session.compacted')).toBeLessThan(types.lastIndexOf('session.idle'));
+      expect(listener.stream.events.find((e) => e.type === 'session.compacted')?.properties).toEqual({ sessionID: session });
+
+      const again = listener.stream.events.length;
+      await untilNotBusy(client, session);
+      model.script('m', { type: 'status', status: 400, message: 'no summary today' });
+      expect((await client.session.summarize({ sessionID: session, providerID: 'p', modelID: 'm' })).data).toBe(false);
+      await listener.stream.until((e) => e.type === 'session.idle' && e.properties.sessionID === session && listener.stream.events.indexOf(e) >= again);
+      expect(listener.stream.events.slice(again).map((e) => e.type)).not.toContain('session.compacted');
+    } finally {
+      listener.stop();
+    }
+  });
+});

@@ -184,6 +184,8 @@ export class OpenCodeEvents {
         this.#turns.delete(e.sessionID);
         // A turn that changed files: the session's list of them, for the TUI's "Modified Files".
         if (live?.changedFiles && e.session) this.#announceDiff(e.session, send);
+        // A summary made (OpenCode's compaction): announced before the session goes idle, as OpenCode does.
+        if (e.turn.compaction && e.result.status === 'success') send({ type: 'session.compacted', properties: { sessionID: e.sessionID } });
         return;
       }
       case 'permission.asked': {
