@@ -133,3 +133,19 @@ describe('POST /session/{id}/summarize', () => {
     }
   });
 });
+
+describe('a session as GET /session/{id} shows it', () => {
+  it('has OpenCode’s `cost` (0 while nothing priced answered) and, once a turn ran, its `model` ({id, providerID, variant})', async () => {
+    const session = await newSession();
+    const fresh = (await client.session.get({ sessionID: session })).data as Record<string, unknown>;
+    expect(fresh.cost).toBe(0);
+    expect(fresh.model).toBeUndefined();
+    model.script('m', { type: 'text', text: 'hi' });
+    await client.session.prompt({ sessionID: session, parts: [{ type: 'text', text: 'hello' }] });
+    const after = (await client.session.get({ sessionID: session })).data as Record<string, unknown>;
+    expect(after).toMatchObject({ cost: 0, model: { id: 'm', providerID: 'p', variant: 'default' } });
+    // The list shows the same.
+    const listed = ((await client.session.list({})).data as Record<string, unknown>[]).find((x) => x.id === session);
+    expect(listed).toMatchObject({ cost: 0, model: { id: 'm', providerID: 'p' } });
+  });
+});

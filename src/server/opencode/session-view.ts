@@ -15,6 +15,21 @@ export function rulesToPermission(rules: readonly { permission: string; pattern?
   return out as PermissionTable;
 }
 
+/**
+ * The session's model as OpenCode's ModelRef: the one its turns use when they name none (set
+ * through v2's API, `provider/model[:variant]`), else the last that answered in it.
+ */
+function sessionModel(s: SessionRecord | SessionSummary): { model?: { id: string; providerID: string; variant: string } } {
+  const set = 'model' in s ? s.model : undefined;
+  const ref = set ?? s.models.at(-1);
+  if (!ref) return {};
+  const slash = ref.indexOf('/');
+  const providerID = slash < 0 ? '' : ref.slice(0, slash);
+  const rest = slash < 0 ? ref : ref.slice(slash + 1);
+  const colon = set === undefined ? -1 : rest.lastIndexOf(':');
+  return { model: colon > 0 ? { id: rest.slice(0, colon), providerID, variant: rest.slice(colon + 1) } : { id: rest, providerID, variant: 'default' } };
+}
+
 /** A session as OpenCode's API shows it. */
 export function openCodeSession(s: SessionRecord | SessionSummary, version: string): Record<string, unknown> {
   const permission = 'permission' in s && s.permission ? permissionRules(s.permission) : undefined;
@@ -27,7 +42,9 @@ export function openCodeSession(s: SessionRecord | SessionSummary, version: stri
     title: s.title || ('messages' in s ? titleFrom(s.messages) : '') || `${s.parentID ? 'Child' : 'New'} session - ${new Date(s.createdAt).toISOString()}`,
     version,
     ...(s.agent ? { agent: s.agent } : {}),
-    ...(s.costUSD === undefined ? {} : { cost: s.costUSD }),
+    // OpenCode's: 0 until a priced model answers; the model of the session's turns, its variant `default` when none is named.
+    cost: s.costUSD ?? 0,
+    ...sessionModel(s),
     tokens: tokensOf(s.usage),
     time: { created: s.createdAt, updated: s.updatedAt },
     ...(permission ? { permission } : {}),
