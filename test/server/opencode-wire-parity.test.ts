@@ -149,3 +149,16 @@ describe('a session as GET /session/{id} shows it', () => {
     expect(listed).toMatchObject({ cost: 0, model: { id: 'm', providerID: 'p' } });
   });
 });
+
+describe('bad query parameters', () => {
+  it('GET /session/{id}/message?limit= that is no whole number: a 400 naming `limit` (OpenCode refuses it too), not the whole list', async () => {
+    const session = await newSession();
+    for (const bad of ['abc', '1.5', '-2']) {
+      const r = await send('GET', `/session/${session}/message?limit=${bad}`);
+      expect(r.status, bad).toBe(400);
+      expect(r.body, bad).toMatchObject({ name: 'BadRequest', data: { message: expect.stringContaining('"limit"'), field: 'limit', kind: 'Query' } });
+    }
+    const ok = await send('GET', `/session/${session}/message?limit=2`);
+    expect(ok.status).toBe(200);
+  });
+});

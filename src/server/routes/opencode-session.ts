@@ -206,13 +206,18 @@ export const openCodeSessionRoutes: RouteGroup = {
       path: '/session/{sessionID}/message',
       operationId: 'session.messages',
       summary: 'The session’s messages, oldest first',
-      description: '`limit` keeps the last N. A turn in progress is there as it stands (its user message, and the reply so far).',
+      description: '`limit` keeps the last N (a whole number; anything else is a 400, as OpenCode refuses it). A turn in progress is there as it stands (its user message, and the reply so far).',
       session: true,
+      query: { limit: { description: 'Keep the last N messages (a whole number)' } },
       responses: { 200: { description: 'Messages', schema: { type: 'array', items: ref('MessageWithParts') } } },
       handler: async (c, { params }) => {
+        const given = c.req.query('limit');
+        const limit = given === undefined || given === '' ? undefined : Number(given);
+        if (limit !== undefined && !(/^\d+$/.test(given as string) && Number.isSafeInteger(limit))) {
+          throw new HttpError(400, 'BAD_REQUEST', `query parameter "limit": expected a whole number, found ${JSON.stringify((given as string).slice(0, 40))}.`, { hint: 'limit=N keeps the last N messages; leave it out for all of them.', details: { field: 'limit', kind: 'Query' } });
+        }
         const { messages } = await sessionMessages(c.get('state'), params.sessionID as string);
-        const limit = Number(c.req.query('limit'));
-        return c.json(Number.isInteger(limit) && limit > 0 ? messages.slice(-limit) : messages);
+        return c.json(limit !== undefined && limit > 0 ? messages.slice(-limit) : messages);
       },
     }),
     route({
