@@ -162,3 +162,31 @@ describe('bad query parameters', () => {
     expect(ok.status).toBe(200);
   });
 });
+
+describe('file.edited', () => {
+  it('a file an `edit` or `write` call changed is announced as OpenCode does, `{file}` its absolute path, before the call’s part completes; a failed call announces nothing', async () => {
+    const listener = await listen(client);
+    try {
+      const session = await newSession();
+      const file = path.join(sb.project, 'edited.txt');
+      model.script(
+        'm',
+        { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: file, content: 'one\n' }, id: 'call_w' }] },
+        { type: 'tool_calls', calls: [{ name: 'edit', arguments: { filePath: file, oldString: 'one', newString: 'two' }, id: 'call_e' }] },
+        { type: 'tool_calls', calls: [{ name: 'edit', arguments: { filePath: file, oldString: 'absent', newString: 'x' }, id: 'call_bad' }] },
+        { type: 'text', text: 'done' },
+      );
+      // The sandbox's config asks nothing for edits (permission unset: allowed in a server turn).
+      await client.session.prompt({ sessionID: session, parts: [{ type: 'text', text: 'write then edit' }] });
+      await listener.stream.until((e) => e.type === 'session.idle' && e.properties.sessionID === session);
+      expect(fs.readFileSync(file, 'utf8')).toBe('two\n');
+      const edited = listener.stream.events.filter((e) => e.type === 'file.edited');
+      expect(edited.map((e) => e.properties)).toEqual([{ file }, { file }]);
+      const completed = (callID: string) => listener.stream.events.findIndex((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string; state?: { status?: string } }).callID === callID && (e.properties.part as { state: { status: string } }).state.status === 'completed');
+      expect(listener.stream.events.indexOf(edited[0] as never)).toBeLessThan(completed('call_w'));
+      expect(listener.stream.events.indexOf(edited[1] as never)).toBeLessThan(completed('call_e'));
+    } finally {
+      listener.stop();
+    }
+  });
+});

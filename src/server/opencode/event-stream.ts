@@ -10,6 +10,7 @@
  * OpenCode's v2 stream (`/api/event`) gets every event too, as v2 writes them: `{id, type,
  * location: {directory}, data}` (`data` in place of `properties`, no location for the server's own).
  */
+import path from 'node:path';
 import type { EventHub, HostEvent } from '../../core/event-hub.ts';
 import { appliedTurns, sessionDiff } from '../../session/session-diff.ts';
 import type { SessionRecord } from '../../session/store.ts';
@@ -151,6 +152,8 @@ export class OpenCodeEvents {
       case 'pantheon': {
         const top = this.#turns.get(e.sessionID);
         const ev = e.event;
+        // A file an `edit` or `write` call changed, by its absolute path, before the call's part completes (OpenCode's `file.edited`).
+        if (ev.type === 'tool_use' && ev.diff && ev.error === undefined && !this.#quiet()) send({ type: 'file.edited', properties: { file: path.resolve(e.projectRoot, ev.diff.file) } });
         top?.handle(ev);
         // A sub-task's start is its `task` call's (in the message of the task that called); its own events are its child session's.
         if (ev.type === 'subtask_start') (this.#subtasks.get(ev.parentTaskID) ?? top)?.delegated(ev);
