@@ -218,14 +218,18 @@ describe('typescript-language-server', () => {
     await fs.symlink(path.join(REPO, 'node_modules', 'typescript'), path.join(p.root, 'node_modules', 'typescript'));
     await fs.symlink(bin, path.join(p.root, 'node_modules', '.bin', 'typescript-language-server'));
     const lsp = lspOf({ lsp: true }, p.root, process.env);
-    // The file given an error: on a loaded machine tsserver's first check of a new project can take longer than a touch's 5 s
-    // (a CI run), so its touch is repeated, each waiting for the next push, until the error is there (at most 8 times).
+    // The file given an error, then fixed: on a loaded machine tsserver's check can take longer than a touch's 5 s (a CI
+    // run: its first check of a new project, or the check after the fix, whose push came after the wait with the error
+    // still listed), so its touch is repeated, each waiting for the next push, until the diagnostics are those of the
+    // file as it is now — the error while it is there, none once fixed (at most 8 times).
     const erring = path.join(p.root, 'src/a.ts');
     const extra = {
       diagnostics: async (file: string) => {
         for (let attempt = 0; attempt < 8; attempt++) {
           await lsp?.touch(file);
-          if (file !== erring || !(await fs.readFile(file, 'utf8')).includes('"text"') || (lsp?.diagnostics().get(file) ?? []).length > 0) break;
+          if (file !== erring) break;
+          const wrong = (await fs.readFile(file, 'utf8')).includes('"text"');
+          if (wrong === (lsp?.diagnostics().get(file) ?? []).length > 0) break;
         }
         return lsp?.diagnostics() ?? new Map();
       },
