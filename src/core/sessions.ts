@@ -21,7 +21,8 @@ import { newMessageId } from '../session/ids.ts';
 import { removeSessionTree, sessionTree } from '../session/remove-tree.ts';
 import { findTurnMessage, withoutMessage, withPartEdit, type PartEdit } from '../session/message-edits.ts';
 import { moveTo, withoutReverted } from '../session/revert.ts';
-import { appendEvents, withoutReplyContent, type EventDraft } from '../session/durable-events.ts';
+import { appendEvents, MAX_TOOL_TEXT, withoutReplyContent, type EventDraft } from '../session/durable-events.ts';
+import { revertState } from '../session/revert-diff.ts';
 import { oneLine, titleFrom } from '../session/title.ts';
 import { modelRef } from '../session/turn-events.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
@@ -146,11 +147,11 @@ function switchEvents(id: string, before: SessionRecord, after: SessionRecord): 
   return drafts;
 }
 
-/** The durable event of a revert staged (`messageID`) or cleared (undefined). */
-function revertEvent(id: string, messageID: string | undefined): EventDraft {
-  return messageID === undefined
+/** The durable event of a revert staged (the record's new mark, with its files; patches kept while short) or cleared (no mark). */
+function revertEvent(id: string, revert: SessionRecord['revert']): EventDraft {
+  return revert === undefined
     ? { type: 'session.next.revert.cleared', data: { timestamp: Date.now(), sessionID: id } }
-    : { type: 'session.next.revert.staged', data: { timestamp: Date.now(), sessionID: id, revert: { messageID } } };
+    : { type: 'session.next.revert.staged', data: { timestamp: Date.now(), sessionID: id, revert: revertState(revert, MAX_TOOL_TEXT) } };
 }
 
 function notFound(id: string): PantheonError {
@@ -293,7 +294,8 @@ export class Sessions {
     this.#refuseBusy(id);
     const record = await this.get(id);
     if (messageID === undefined && !record.revert) return record;
-    const moved = await this.#saveWithEvents(await moveTo(record, messageID), [revertEvent(id, messageID)]);
+    const target = await moveTo(record, messageID);
+    const moved = await this.#saveWithEvents(target, [revertEvent(id, target.revert)]);
     this.#hub.emit({ type: 'session.updated', projectRoot: moved.projectRoot, sessionID: id, session: moved, filesMoved: true });
     return moved;
   }

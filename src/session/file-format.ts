@@ -3,17 +3,20 @@
  * read the first line alone.
  *
  *   {"format":"pantheon-session/1","bodyBytes":N,"session":{id, projectRoot, agent, title, …, messageCount},
+ *   "revertFiles":[…],
  *   "events":[…],
  *   "messages":[…]}
  *
  * Line 1 (the header) ends with a comma; replacing it with `}` makes it a JSON document of its own.
- * The events line (the session's durable events, durable-events.ts) is there only when it has some.
+ * The revertFiles line (what a revert did to the files, revert-diff.ts) is there only while the
+ * session is reverted; the events line (its durable events, durable-events.ts) only when it has some.
  * `bodyBytes` is the byte length of what follows line 1, so a listing detects a truncated or extended
  * file from its size without reading the messages.
  */
 import type { PermissionTable } from '../permissions/rules.ts';
 import type { Todo } from '../run/todo-list.ts';
 import { isEventList, type DurableEvent } from './durable-events.ts';
+import type { RevertFile } from './revert-diff.ts';
 
 export const FORMAT = 'pantheon-session/1';
 
@@ -59,10 +62,11 @@ export function encodeMessage(message: unknown): string {
 /**
  * The file's text; `messagesJson`, when given, is `messages` already serialised (see store.ts).
  * `eventsJson`, the session's durable events (durable-events.ts) serialised, is a line of its own
- * between the header and the messages (left out when the session has none).
+ * between the header and the messages (left out when the session has none), after `revertFiles`'s.
  */
-export function encodeSession(header: SessionHeader, messages: unknown[], messagesJson?: string, eventsJson?: string): string {
-  const body = `${eventsJson ? `"events":${eventsJson},\n` : ''}"messages":${messagesJson ?? JSON.stringify(messages, replacer)}}\n`;
+export function encodeSession(header: SessionHeader, messages: unknown[], messagesJson?: string, eventsJson?: string, revertFiles?: readonly RevertFile[]): string {
+  const revert = revertFiles && header.revert ? `"revertFiles":${JSON.stringify(revertFiles)},\n` : '';
+  const body = `${revert}${eventsJson ? `"events":${eventsJson},\n` : ''}"messages":${messagesJson ?? JSON.stringify(messages, replacer)}}\n`;
   const bodyBytes = Buffer.byteLength(body);
   return `{"format":${JSON.stringify(FORMAT)},"bodyBytes":${bodyBytes},"session":${JSON.stringify(header, replacer)},\n${body}`;
 }
@@ -107,6 +111,11 @@ export function isParentId(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 200 && value.startsWith('ses') && !/\p{Cc}/u.test(value);
 }
 
+function isRevertFile(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  return typeof value.file === 'string' && ['added', 'deleted', 'modified'].includes(value.status as string) && isCount(value.additions) && isCount(value.deletions) && typeof value.patch === 'string';
+}
+
 function isTodo(value: unknown): boolean {
   if (!isObject(value)) return false;
   return ['id', 'content', 'status', 'priority'].every((key) => typeof value[key] === 'string');
@@ -132,9 +141,10 @@ function checkEnvelope(doc: unknown): Record<string, unknown> {
  * Parses a whole file: header and messages, checked against each other. `messagesJson` is the
  * messages' own text in the file (`[…]`), when the file is laid out as encodeSession writes it.
  */
-export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[]; messagesJson?: string; events?: DurableEvent[]; eventsJson?: string } {
+export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[]; messagesJson?: string; events?: DurableEvent[]; eventsJson?: string; revertFiles?: RevertFile[] } {
   const doc = checkEnvelope(parseJson(text));
   const header = checkHeader(doc.session, expectedId);
+  need(doc.revertFiles === undefined || (Array.isArray(doc.revertFiles) && doc.revertFiles.every(isRevertFile)), '"revertFiles" is not a list of {file, status, additions, deletions, patch}');
   need(doc.events === undefined || isEventList(doc.events), '"events" is not a list of {id, type, seq, data} in ascending seq');
   need(Array.isArray(doc.messages), '"messages" is not a list');
   const messages = doc.messages as unknown[];
@@ -143,7 +153,8 @@ export function decodeSession(text: string, expectedId: string): { header: Sessi
   const messagesJson = body > 0 && text.endsWith(']}\n') ? text.slice(body + '"messages":'.length, -2) : undefined;
   const eventsAt = doc.events === undefined ? -1 : text.indexOf('\n"events":[');
   const eventsJson = eventsAt >= 0 && body > eventsAt ? text.slice(eventsAt + '\n"events":'.length, body - ',\n'.length) : undefined;
-  return { header, messages, ...(messagesJson === undefined ? {} : { messagesJson }), ...(doc.events === undefined ? {} : { events: doc.events as DurableEvent[], ...(eventsJson === undefined ? {} : { eventsJson }) }) };
+  const revertFiles = header.revert && doc.revertFiles !== undefined ? { revertFiles: doc.revertFiles as RevertFile[] } : {};
+  return { header, messages, ...(messagesJson === undefined ? {} : { messagesJson }), ...(doc.events === undefined ? {} : { events: doc.events as DurableEvent[], ...(eventsJson === undefined ? {} : { eventsJson }) }), ...revertFiles };
 }
 
 /**

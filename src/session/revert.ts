@@ -14,6 +14,7 @@ import path from 'node:path';
 import { PantheonError } from '../errors.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { MAX_TEXT_BYTES } from '../tools/file-diff.ts';
+import { revertFiles } from './revert-diff.ts';
 import { movedText, touchedFiles } from './session-diff.ts';
 import type { SessionMessage, SessionRecord } from './store.ts';
 import { makeDir } from '../make-dir.ts';
@@ -98,7 +99,8 @@ export async function writeFiles(plan: readonly FileWrite[]): Promise<void> {
 /**
  * Moves the session's files to the state before the turn that starts at `messageID` (revert) or,
  * with undefined, after its last turn (unrevert), from wherever its mark has them now; returns the
- * record with its new mark. Unknown message: MESSAGE_NOT_FOUND.
+ * record with its new mark, which lists what the revert did to the files (revert-diff.ts).
+ * Unknown message: MESSAGE_NOT_FOUND.
  */
 export async function moveTo(record: SessionRecord, messageID: string | undefined): Promise<SessionRecord> {
   const messages = record.messages;
@@ -116,5 +118,6 @@ export async function moveTo(record: SessionRecord, messageID: string | undefine
   const plan = target < now ? await planFiles(record.projectRoot, messages, target, now, 'undo') : await planFiles(record.projectRoot, messages, now, target, 'redo');
   await writeFiles(plan);
   const { revert: _old, ...rest } = record;
-  return messageID === undefined ? { ...rest, updatedAt: Date.now() } : { ...rest, revert: { messageID }, updatedAt: Date.now() };
+  if (messageID === undefined) return { ...rest, updatedAt: Date.now() };
+  return { ...rest, revert: { messageID, files: await revertFiles(record.projectRoot, messages, target) }, updatedAt: Date.now() };
 }

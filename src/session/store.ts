@@ -11,6 +11,7 @@ import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
 import { makeDir } from '../make-dir.ts';
 import { withSaveLock } from './save-lock.ts';
 import { takeFresh, type DurableEvent } from './durable-events.ts';
+import type { RevertFile } from './revert-diff.ts';
 
 export interface SessionMessage {
   role: 'user' | 'assistant' | 'tool' | 'system';
@@ -119,8 +120,12 @@ export interface SessionRecord {
   tags?: string[];
   /** The agent's task list (`todowrite`), as its last turn left it. */
   todos?: Todo[];
-  /** Reverted from the turn whose user message is `messageID` on (its files put back); its next turn drops them (session/revert.ts). */
-  revert?: { messageID: string };
+  /**
+   * Reverted from the turn whose user message is `messageID` on (its files put back); its next turn
+   * drops them (session/revert.ts). `files`: what the revert did to the files (revert-diff.ts; kept
+   * in the file's body, not its header, so listings stay small).
+   */
+  revert?: { messageID: string; files?: RevertFile[] };
   /** The session whose `task` call made this one (OpenCode's child session: a sub-task's prompt and work). */
   parentID?: string;
   /** Its durable events, oldest first (durable-events.ts: added with appendEvents, written with the session). */
@@ -380,7 +385,7 @@ export class SessionStore {
       throw corrupted(file, `cannot read it (${errnoCode(error)})`, error);
     }
     try {
-      const { header, messages, messagesJson: json, events, eventsJson: eventsText } = decodeSession(text, id);
+      const { header, messages, messagesJson: json, events, eventsJson: eventsText, revertFiles } = decodeSession(text, id);
       if (json !== undefined && (messages as object[]).every((m) => Object.keys(m).every((k) => MESSAGE_KEYS.has(k)))) remember(messages as SessionMessage[], json);
       const record: SessionRecord = {
         id: header.id,
@@ -399,7 +404,7 @@ export class SessionStore {
       if (header.system !== undefined) record.system = header.system;
       if (header.tags !== undefined) record.tags = header.tags;
       if (header.todos !== undefined) record.todos = header.todos;
-      if (header.revert !== undefined) record.revert = { messageID: header.revert.messageID };
+      if (header.revert !== undefined) record.revert = { messageID: header.revert.messageID, ...(revertFiles ? { files: revertFiles } : {}) };
       if (header.parentID !== undefined) record.parentID = header.parentID;
       if (events?.length) {
         record.events = events;
@@ -469,7 +474,7 @@ export class SessionStore {
     try {
       await this.#ensureDir();
       const events = eventsJson(record.events);
-      const text = encodeSession(header, messages, json, events);
+      const text = encodeSession(header, messages, json, events, record.revert?.files);
       if (this.#blocking) writeFileAtomicSync(file, text, 0o600);
       else await writeFileAtomic(file, text, 0o600);
       remember(messages, json);

@@ -53,6 +53,7 @@ export const OPENCODE_SCHEMAS: Record<string, JsonSchema> = {
       tokens,
       time: obj({ created: num(), updated: num() }, ['created', 'updated']),
       permission: ref('PermissionRuleset'),
+      revert: obj({ messageID: str(), diff: str('What the revert did to the files, as one git-style patch (on GET /session/{id} and session.updated; lists show the mark only)') }, ['messageID']),
     },
     ['id', 'projectID', 'directory', 'title', 'version', 'time'],
   ),

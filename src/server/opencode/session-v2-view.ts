@@ -7,7 +7,7 @@
  */
 import type { SessionRecord, SessionSummary } from '../../session/store.ts';
 import type { OcMessage, OcPart } from './message-view.ts';
-import { openCodeSession } from './session-view.ts';
+import { openCodeSession, revertV2 } from './session-view.ts';
 
 type Json = Record<string, unknown>;
 /** A v2 message: its id, its type and the rest of its fields. */
@@ -36,7 +36,7 @@ export function sessionV2(record: SessionRecord | SessionSummary, version: strin
     time: v1.time,
     title: v1.title,
     location: { directory: record.projectRoot },
-    ...(record.revert ? { revert: { messageID: record.revert.messageID } } : {}),
+    ...(record.revert ? { revert: revertV2(record.revert) } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { PermissionTable } from '../../permissions/rules.ts';
+import { revertDiffText, revertState } from '../../session/revert-diff.ts';
 import type { SessionRecord, SessionSummary } from '../../session/store.ts';
 import { titleFrom } from '../../session/title.ts';
 import { permissionRules, projectId } from './catalog-view.ts';
@@ -30,6 +31,18 @@ function sessionModel(s: SessionRecord | SessionSummary): { model?: { id: string
   return { model: colon > 0 ? { id: rest.slice(0, colon), providerID, variant: rest.slice(colon + 1) } : { id: rest, providerID, variant: 'default' } };
 }
 
+type Revert = NonNullable<SessionRecord['revert']>;
+
+/** A revert mark as OpenCode's Session shows it: `diff`, what it did to the files as one git-style patch (its TUI's banner lists the files from it). */
+export function revertV1(revert: Revert): Record<string, unknown> {
+  return { messageID: revert.messageID, ...(revert.files ? { diff: revertDiffText(revert.files) } : {}) };
+}
+
+/** A revert mark as OpenCode v2's RevertState: `diff` and each file as its FileDiff. */
+export function revertV2(revert: Revert): Record<string, unknown> {
+  return revertState(revert);
+}
+
 /** A session as OpenCode's API shows it. */
 export function openCodeSession(s: SessionRecord | SessionSummary, version: string): Record<string, unknown> {
   const permission = 'permission' in s && s.permission ? permissionRules(s.permission) : undefined;
@@ -48,7 +61,7 @@ export function openCodeSession(s: SessionRecord | SessionSummary, version: stri
     tokens: tokensOf(s.usage),
     time: { created: s.createdAt, updated: s.updatedAt },
     ...(permission ? { permission } : {}),
-    ...(s.revert ? { revert: { messageID: s.revert.messageID } } : {}),
+    ...(s.revert ? { revert: revertV1(s.revert) } : {}),
     ...(s.parentID ? { parentID: s.parentID } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { sessionMessages } from '../opencode/session-messages.ts';
 import { v2Error } from '../opencode/v2-error.ts';
 import { permissionV2 } from '../opencode/asks-v2.ts';
 import { contextV2, decodeCursor, messagesV2, page, sessionV2, type Order } from '../opencode/session-v2-view.ts';
+import { revertV2 } from '../opencode/session-view.ts';
 import { ref, type JsonSchema, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
@@ -101,8 +102,16 @@ export const openCodeV2SessionRoutes: RouteGroup = {
   schemas: {
     V2Error: obj({ _tag: str, message: str, field: str, kind: str, sessionID: str, messageID: str, requestID: str, hint: str }, ['_tag', 'message']),
     SessionV2Info: obj(
-      { id: str, parentID: str, projectID: str, agent: str, model: MODEL_REF, cost: { type: 'number' }, tokens: { type: 'object' }, time: obj({ created: { type: 'number' }, updated: { type: 'number' } }, ['created', 'updated']), title: str, location: obj({ directory: str }, ['directory']), revert: obj({ messageID: str }, ['messageID']) },
+      { id: str, parentID: str, projectID: str, agent: str, model: MODEL_REF, cost: { type: 'number' }, tokens: { type: 'object' }, time: obj({ created: { type: 'number' }, updated: { type: 'number' } }, ['created', 'updated']), title: str, location: obj({ directory: str }, ['directory']), revert: ref('RevertState') },
       ['id', 'projectID', 'cost', 'tokens', 'time', 'title', 'location'],
+    ),
+    RevertState: obj(
+      {
+        messageID: str,
+        diff: { type: 'string', description: 'What the revert did to the files, as one git-style patch' },
+        files: { type: 'array', items: obj({ path: str, status: { type: 'string', enum: ['added', 'deleted', 'modified'] }, additions: { type: 'integer' }, deletions: { type: 'integer' }, patch: str }, ['path', 'status', 'additions', 'deletions', 'patch']) },
+      },
+      ['messageID'],
     ),
     SessionDurableEvent: {
       type: 'object',
@@ -310,7 +319,7 @@ export const openCodeV2SessionRoutes: RouteGroup = {
         'As `POST /session/{id}/revert`: the files the session’s `edit` and `write` calls changed in the turn whose user message is `messageID` and every later one are put back, and those turns are marked (the session’s `revert`) until …/revert/clear puts them forward again or …/revert/commit drops them; staging another turn moves the mark. `files: false` (mark without moving the files) is not supported (400). A file changed since by something else is a 409 naming it, with nothing written; not while a turn runs (409).',
       session: true,
       body: obj({ messageID: { type: 'string', minLength: 1 }, files: { type: 'boolean' } }, ['messageID']),
-      responses: { 200: { description: '{data: {messageID}}', schema: obj({ data: obj({ messageID: str }, ['messageID']) }, ['data']) }, 404: { description: 'SessionNotFoundError or MessageNotFoundError', schema: ref('V2Error') }, 409: { description: 'ConflictError', schema: ref('V2Error') } },
+      responses: { 200: { description: '{data: RevertState}: the mark, with what it did to the files', schema: obj({ data: ref('RevertState') }, ['data']) }, 404: { description: 'SessionNotFoundError or MessageNotFoundError', schema: ref('V2Error') }, 409: { description: 'ConflictError', schema: ref('V2Error') } },
       handler: async (c, { params, body }) => {
         const { messageID, files } = body as { messageID: string; files?: boolean };
         if (files === false) throw invalid('Payload', 'files', 'false is not supported: a staged revert puts the files back', 'Leave files out.');
@@ -320,7 +329,7 @@ export const openCodeV2SessionRoutes: RouteGroup = {
           throw new HttpError(404, 'MESSAGE_NOT_FOUND', `Session ${record.id} has no user message ${shown(messageID)}.`, { hint: 'Stage a turn by its user message’s id (GET /api/session/{sessionID}/message).', details: { messageID } });
         }
         const moved = await sessions.revert(record.id, messageID);
-        return c.json({ data: { messageID: moved.revert?.messageID ?? messageID } });
+        return c.json({ data: moved.revert ? revertV2(moved.revert) : { messageID } });
       },
     }),
     route({
