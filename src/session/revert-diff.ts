@@ -62,6 +62,11 @@ function headers(file: string, before: string | null, after: string | null, mode
   return `${lines.join('\n')}\n`;
 }
 
+/** Hunks as git heads them: a count of one line left out (`@@ -1 +1,2 @@`). */
+function gitHunks(hunks: string): string {
+  return hunks.replace(/^@@ -(\d+(?:,\d+)?) \+(\d+(?:,\d+)?) @@/gm, (_all, from: string, to: string) => `@@ -${from.replace(/,1$/, '')} +${to.replace(/,1$/, '')} @@`);
+}
+
 /** A patch's lines after its two file headers (file-diff.ts writes them first). */
 function hunkLines(patch: string): string[] {
   return patch.split('\n').slice(2);
@@ -101,7 +106,7 @@ export async function revertFiles(projectRoot: string, messages: readonly Sessio
     const { additions, deletions } = changedLines(structured.hunks.flatMap((h) => h.lines));
     if (additions + deletions === 0 && now.text !== null) continue;
     const head = headers(file, applied, now.text, now.mode);
-    add({ file, status: now.text === null ? 'deleted' : 'modified', additions, deletions, patch: '' }, head + formatPatch(structured, OMIT_HEADERS), head);
+    add({ file, status: now.text === null ? 'deleted' : 'modified', additions, deletions, patch: '' }, head + gitHunks(formatPatch(structured, OMIT_HEADERS)), head);
   }
   return out;
 }

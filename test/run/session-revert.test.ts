@@ -47,7 +47,9 @@ describe('revert and unrevert', () => {
     const stream = collect((await project.client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
     await stream.until((e) => e.type === 'server.connected');
     const undone = await project.client.session.revert({ path: { id }, body: { messageID: second } });
-    expect(undone.data?.revert).toEqual({ messageID: second });
+    // The mark, with what it did to the files (the TUI's banner lists them): NOTES.md removed, the sub line taken out of src/math.js.
+    const mark = { messageID: second, diff: expect.stringMatching(/^diff --git a\/NOTES\.md b\/NOTES\.md\ndeleted file mode 100644\n[^]*\n-# Notes\ndiff --git a\/src\/math\.js b\/src\/math\.js\n[^]*\n-export const sub = \(a, b\) => a - b;$/) };
+    expect(undone.data?.revert).toEqual(mark);
     expect(read('src/math.js')).toBe(SWAPPED);
     expect(read('NOTES.md')).toBeUndefined();
     // The TUI's "Modified Files" follows: what the kept turn changed; the reverted turn's own changes are still there to see.
@@ -59,7 +61,7 @@ describe('revert and unrevert', () => {
       { file: 'NOTES.md', before: '', after: '# Notes\n', additions: 1, deletions: 0 },
     ]);
     abort.abort();
-    expect((await project.client.session.get({ path: { id } })).data?.revert).toEqual({ messageID: second });
+    expect((await project.client.session.get({ path: { id } })).data?.revert).toEqual(mark);
     expect((await project.client.session.messages({ path: { id } })).data?.filter((m) => m.info.role === 'user')).toHaveLength(2);
 
     await project.client.session.revert({ path: { id }, body: { messageID: first } });

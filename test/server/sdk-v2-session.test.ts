@@ -218,7 +218,8 @@ describe('@opencode-ai/sdk v2 session API', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('made\n');
     const [user] = await messages(id);
     const staged = await sdk.revert.stage({ sessionID: id, messageID: user?.id as string });
-    expect(staged.data).toEqual({ data: { messageID: user?.id } });
+    const removed = { path: 'made-by-v2.txt', status: 'deleted', additions: 0, deletions: 1, patch: 'diff --git a/made-by-v2.txt b/made-by-v2.txt\ndeleted file mode 100644\nindex c5f1b8e..0000000\n--- a/made-by-v2.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-made\n' };
+    expect(staged.data).toEqual({ data: { messageID: user?.id, diff: removed.patch.slice(0, -1), files: [removed] } });
     expect(fs.existsSync(file)).toBe(false);
     expect(((await sdk.get({ sessionID: id })).data as { data: unknown }).data).toMatchObject({ revert: { messageID: user?.id } });
     expect((await sdk.revert.clear({ sessionID: id })).response.status).toBe(204);

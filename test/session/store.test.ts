@@ -139,6 +139,25 @@ describe('SessionStore', () => {
     expect(e.message).toContain('"session.revert" is not {messageID}');
   });
 
+  it('what a revert did to the files round-trips in the body, not the header (the listing shows the mark only); a hand-edited list that is not file diffs is a corrupted file naming it', async () => {
+    const files = [{ file: 'a.txt', status: 'modified' as const, additions: 1, deletions: 2, patch: `diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1 @@\n-${'x'.repeat(5000)}\n-y\n+z\n` }];
+    const r = record(store.newId(), { revert: { messageID: 'msg_0001', files } });
+    await store.save(r);
+    expect((await store.load(r.id)).revert).toEqual({ messageID: 'msg_0001', files });
+    expect((await store.list({})).sessions.find((x) => x.id === r.id)?.revert).toEqual({ messageID: 'msg_0001' });
+    const text = await fs.readFile(store.fileOf(r.id), 'utf8');
+    expect(text.split('\n', 1)[0]).not.toContain('xxxx');
+    // Unreverted: the files go with the mark.
+    const { revert: _gone, ...unreverted } = await store.load(r.id);
+    await store.save(unreverted);
+    expect(await fs.readFile(store.fileOf(r.id), 'utf8')).not.toContain('"revertFiles"');
+    await store.save(r);
+    await fs.writeFile(store.fileOf(r.id), text.replace('"additions":1', '"additions":"one"'));
+    const e = await caught(store.load(r.id));
+    expect(e.code).toBe('STORE_ERROR');
+    expect(e.message).toContain('"revertFiles" is not a list of {file, status, additions, deletions, patch}');
+  });
+
   it("a child session's parentID and a tool message's children round-trip (and show in the listing); latest skips children; a parentID that is no session id is a corrupted file naming the field", async () => {
     const parent = record('ses_parent', { projectRoot: '/p/a', updatedAt: 10_000 });
     parent.messages.push({ role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_t', toolName: 'task', output: { type: 'text', value: 'ok' } }], children: { call_t: 'ses_child' } });
