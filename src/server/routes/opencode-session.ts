@@ -281,7 +281,7 @@ export const openCodeSessionRoutes: RouteGroup = {
       operationId: 'session.revert',
       summary: 'Undo a turn and the ones after it (files and messages)',
       description:
-        'What OpenCode’s TUI sends for /undo: the files the session’s `edit` and `write` calls changed in the turn whose user message is `messageID` and every later one are put back as they were before it (a file the session created is removed), and those turns are marked (the session’s `revert`); its next prompt drops them. A revert to a later turn, or unrevert, puts the files forward again. A file changed since by something else is a 409 naming it, with nothing written. Not while a turn runs (409).',
+        'What OpenCode’s TUI sends for /undo: the files the session’s `edit` and `write` calls changed in the turn whose user message is `messageID` and every later one are put back as they were before it (a file the session created is removed), and those turns are marked (the session’s `revert`, whose `diff` is what the revert did to the files as one git-style patch, from every turn applied: the TUI’s banner lists the files from it); its next prompt drops them. A revert to a later turn, or unrevert, puts the files forward again. A file changed since by something else is a 409 naming it, with nothing written. Not while a turn runs (409).',
       session: true,
       body: { type: 'object', required: ['messageID'], properties: { messageID: { type: 'string' }, partID: { type: 'string' } }, additionalProperties: false },
       responses: { 200: { description: 'The session, with its revert mark', schema: ref('Session') }, 409: { description: 'The session is busy, or a file changed since', schema: ref('Error') } },
