@@ -146,6 +146,9 @@ describe('what a revert did to the files (the TUI’s revert banner)', () => {
     expect((await v1.session.unrevert({ path: { id } })).data?.revert).toBeUndefined();
     const cleared = await after.until((e) => e.type === 'session.updated');
     expect((cleared.properties.info as { revert?: unknown }).revert).toBeUndefined();
+    // The sidebar's "Modified Files" follows the files forward again.
+    const modified = await after.until((e) => e.type === 'session.diff');
+    expect((modified.properties.diff as { file: string }[]).map((f) => f.file).sort()).toEqual(['a.txt', 'c.txt']);
     again.abort();
     expect([read('a.txt'), read('c.txt')]).toEqual(['one\nTWO\n2\nthree\n', 'new\nfile\nhere\n']);
     await served.stop();
