@@ -80,6 +80,7 @@ const SUBCOMMANDS = new Set(['git', 'npm', 'pnpm', 'yarn', 'bun', 'deno', 'docke
 
 /** What "always" approves of a call, as OpenCode offers it: a command's program (and subcommand) with any arguments, a folder outside the project, else every call of the kind. */
 export function alwaysPatterns(details: AskDetails): string[] {
+  if (details.always) return [...details.always];
   if (details.key === 'bash') {
     const words = (splitCommandLine(details.subject)[0] ?? details.subject).trim().split(/\s+/);
     const second = words[1];
@@ -96,6 +97,8 @@ function metadataOf(details: AskDetails): Record<string, unknown> {
   if (details.key === 'external_directory') return { filepath: details.subject, parentDir: path.dirname(details.subject) };
   // An edit's or a write's change, as its tool previewed it (OpenCode's TUI draws `diff` in the question).
   if (details.key === 'edit') return { filepath: details.subject, ...details.metadata };
+  // An MCP resource tool's `{server, uri}` (OpenCode's).
+  if (details.key === 'read' && details.tool !== 'read') return { ...details.metadata };
   return {};
 }
 
@@ -136,7 +139,7 @@ export class PermissionAsks {
       id: ascendingId('per'),
       sessionID,
       permission: details.key,
-      patterns: [details.subject],
+      patterns: details.patterns ? [...details.patterns] : [details.subject],
       always: alwaysPatterns(details),
       metadata: metadataOf(details),
       ...(details.toolCallId ? { tool: { messageID: input.messageID, callID: details.toolCallId } } : {}),

@@ -39,7 +39,11 @@ export interface AgentToolsOptions {
   reservedToolNames?: readonly string[];
 }
 
-/** The agent's MCP tools as AI SDK tools, keyed `<server>_<tool>`; `{}` (and nothing loaded) when it uses no server. */
+/**
+ * The agent's MCP tools as AI SDK tools, keyed `<server>_<tool>`, and OpenCode's
+ * `list_mcp_resources`, `list_mcp_resource_templates` and `read_mcp_resource` when one of its
+ * servers serves resources (mcp/resource-tools.ts); `{}` (and nothing loaded) when it uses no server.
+ */
 export async function toolsForAgent(config: Config, agentName: string | undefined, options: AgentToolsOptions = {}): Promise<Record<string, Tool>> {
   const { servers, unknown } = mcpServersForAgent(config, agentName, options.manager?.switches());
   for (const name of unknown) {
@@ -49,7 +53,11 @@ export async function toolsForAgent(config: Config, agentName: string | undefine
   const manager = options.manager ?? (await import('./process-servers.ts')).mcpManagerFor(config, options.reservedToolNames ? { reservedToolNames: options.reservedToolNames } : {});
   const off = options.onWarning ? manager.onWarning(options.onWarning) : undefined;
   try {
-    return await manager.toolsFor(servers);
+    const tools = await manager.toolsFor(servers);
+    // OpenCode's tools for resources, when one of the agent's servers that connected serves them.
+    if ((await manager.resourceServers(servers)).length === 0) return tools;
+    const { createResourceTools } = await import('./resource-tools.ts');
+    return { ...(await createResourceTools(manager, servers)), ...tools };
   } finally {
     off?.();
   }

@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError, PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { MAX_CATALOG_ITEMS, MAX_CATALOG_PAGES } from './catalog-limits.ts';
 import { fetchableUrl, hasAuthorization } from '../basic-auth.ts';
@@ -65,6 +65,8 @@ export interface Connection {
   listPrompts(timeoutMs: number): Promise<{ items: Prompt[]; more: boolean }>;
   /** The server's resources (`resources/list`, page by page, bounded); none when it does not offer them. */
   listResources(timeoutMs: number): Promise<{ items: Resource[]; more: boolean }>;
+  /** The server's resource templates (`resources/templates/list`, page by page, bounded); none when it does not offer resources. */
+  listResourceTemplates(timeoutMs: number): Promise<{ items: ResourceTemplate[]; more: boolean }>;
   /** `prompts/get`; errors as McpCallError. */
   getPrompt(name: string, args: Record<string, string>, timeoutMs: number): Promise<GetPromptResult>;
   /** `resources/read`; errors as McpCallError. */
@@ -119,8 +121,16 @@ async function listAllTools(client: Client, options: { signal: AbortSignal; time
   return { tools, more: cursor !== undefined };
 }
 
-/** A list of the server's (prompts, resources) page by page, bounded in pages and items (`more`: some were left unread). */
+/** A list of the server's (prompts, resources) page by page, bounded in pages and items (`more`: some were left unread); errors as McpCallError. */
 async function listPaged<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>): Promise<{ items: T[]; more: boolean }> {
+  try {
+    return await readPages(page);
+  } catch (error) {
+    throw callError(error, undefined);
+  }
+}
+
+async function readPages<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>): Promise<{ items: T[]; more: boolean }> {
   const items: T[] = [];
   const seen = new Set<string>();
   let cursor: string | undefined;
@@ -330,6 +340,14 @@ function connection(kind: TransportKind, client: Client, transport: Transport, t
       return listPaged(async (cursor) => {
         const r = await client.listResources(cursor === undefined ? undefined : { cursor }, options);
         return { items: r.resources, nextCursor: r.nextCursor };
+      });
+    },
+    async listResourceTemplates(timeoutMs) {
+      if (!conn.offers.resources) return { items: [], more: false };
+      const options = { signal: AbortSignal.timeout(timeoutMs), timeout: timeoutMs };
+      return listPaged(async (cursor) => {
+        const r = await client.listResourceTemplates(cursor === undefined ? undefined : { cursor }, options);
+        return { items: r.resourceTemplates, nextCursor: r.nextCursor };
       });
     },
     async getPrompt(name, args, timeoutMs) {

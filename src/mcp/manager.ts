@@ -21,7 +21,7 @@ import { resultText, truncateResult, MAX_RESULT_CHARS } from './tool-result.ts';
 import type { ExposedTool, McpCallResult, McpInstructions, McpWarning, ServerStatus } from './types.ts';
 import { catalogPrompts, catalogResources, type McpPrompt, type McpResource } from './catalog.ts';
 import { MAX_CATALOG_ITEMS } from './catalog-limits.ts';
-import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { GetPromptResult, ReadResourceResult, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -543,6 +543,35 @@ export class McpManager {
     } catch (error) {
       await this.dropLost(entry, conn, error);
       throw new Error(`MCP server "${server}" did not give its prompt "${prompt}": ${entry.mask(errorText(error))}`, { cause: error });
+    }
+  }
+
+  /**
+   * The named servers (started first: a start under way is waited for, bounded by its `timeout`)
+   * that are connected and declare the `resources` capability, in the order given: those the
+   * model's resource tools (resource-tools.ts) serve.
+   */
+  async resourceServers(names: readonly string[] = this.enabledNames()): Promise<string[]> {
+    await this.start(names);
+    return names.filter((n) => {
+      const e = this.entries.get(n);
+      return e !== undefined && e.status.state === 'connected' && e.conn?.offers.resources === true;
+    });
+  }
+
+  /**
+   * `resources/list` or `resources/templates/list` on `server` now (page by page, bounded as the
+   * catalog is: `more` says pages or items were left), within its timeout; throws an Error whose
+   * message is one sentence.
+   */
+  async listResourcesOf(server: string, what: 'resources' | 'templates'): Promise<{ items: Resource[] | ResourceTemplate[]; more: boolean }> {
+    const { entry, conn } = await this.connectionFor(server);
+    const timeoutMs = entry.config.timeout ?? DEFAULT_TIMEOUT_MS;
+    try {
+      return what === 'resources' ? await conn.listResources(timeoutMs) : await conn.listResourceTemplates(timeoutMs);
+    } catch (error) {
+      await this.dropLost(entry, conn, error);
+      throw new Error(`MCP server "${server}" did not list its ${what === 'resources' ? 'resources' : 'resource templates'}: ${entry.mask(errorText(error))}`, { cause: error });
     }
   }
 

@@ -58,6 +58,13 @@ export interface PermissionRequest {
   tool?: string;
   /** What patterns match (command line, relative path, URL, agent name). */
   subject: string;
+  /**
+   * Several subjects judged together (an MCP resource listing's `mcp:<server>:*` of each server):
+   * the strictest rule of them decides, and a question names them all. `subject` is the first.
+   */
+  patterns?: string[];
+  /** What "always" approves, when the tool says (an MCP resource tool's `mcp:<server>:*`); default as OpenCode offers it for the key. */
+  always?: string[];
   /** The question put to the user; default "Allow TOOL `SUBJECT`?". */
   question?: string;
   /** Words after the subject in messages, e.g. "is outside the project root". */
@@ -92,6 +99,10 @@ export function isPermissionDenied(error: unknown): error is PermissionDeniedErr
 
 /** The decision for a request; `bash` command lines are judged command by command, strictest wins. */
 export function decide(permission: Permission | undefined, request: PermissionRequest): { decision: PermissionDecision; part?: string } {
+  if (request.patterns && request.patterns.length > 1) {
+    const judged = request.patterns.map((part) => ({ part, decision: evaluatePermission(permission, request.key, part) }));
+    return strictest(judged) as { part: string; decision: PermissionDecision };
+  }
   if (request.key !== 'bash') return { decision: evaluatePermission(permission, request.key, request.subject) };
   const parts = splitCommandLine(request.subject);
   if (parts.length === 0) return { decision: evaluatePermission(permission, 'bash', request.subject.trim()) };

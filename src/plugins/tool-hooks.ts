@@ -8,6 +8,7 @@ import type { Tool, ToolSet } from 'ai';
 import type { PermissionContext } from '../permissions/authorize.ts';
 import { ToolError } from '../tools/tool-error.ts';
 import { unlessAborted } from '../unless-aborted.ts';
+import { mediaOf } from '../run/tool-media.ts';
 import type { PluginHost } from './types.ts';
 
 export interface PluginToolsOptions {
@@ -119,6 +120,8 @@ function mcpResult(result: unknown): Record<string, unknown> | undefined {
 /** What a tool answered, as text (an MCP tool's content parts joined). */
 function textOf(result: unknown): string {
   if (typeof result === 'string') return result;
+  const withFiles = mediaOf(result);
+  if (withFiles) return withFiles.output;
   const content = (result as { content?: unknown } | undefined)?.content;
   if (Array.isArray(content)) return content.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
   return result === undefined ? '' : (JSON.stringify(result) ?? '');

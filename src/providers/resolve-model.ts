@@ -47,6 +47,8 @@ export interface ResolvedModel extends ScheduledModel {
   acceptsTemperature: boolean;
   /** The model takes images (`modalities.input` lists "image", or `supports.vision`). */
   acceptsImages: boolean;
+  /** The model takes PDFs (`modalities.input` lists "pdf"): a PDF an MCP resource read attaches is sent to it. */
+  acceptsPdf?: boolean;
   /**
    * How Pantheon's own OpenAI client (providers/openai-wire.ts) calls it: set for models of
    * OpenAI-compatible providers (no custom fetch, no proxy in the environment). The gateway sends
@@ -290,6 +292,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     acceptsTemperature: modelCfg?.temperature ?? listed?.temperature ?? true,
     ...(typeof (options as Record<string, unknown>).setCacheKey === 'boolean' ? { setCacheKey: (options as Record<string, unknown>).setCacheKey as boolean } : {}),
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
+    ...(modelCfg?.modalities?.input?.includes('pdf') ? { acceptsPdf: true } : {}),
     ...(wire ? { wire } : {}),
     ...(pluginAuth ? { pluginAuth: true as const } : {}),
     languageModel() {

@@ -13,6 +13,7 @@ import type { TodoList } from './todo-list.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import { permissionAsker, shellEnvOf, type ToolTurn } from '../plugins/ask-shell-hooks.ts';
 import type { McpInstructions } from '../mcp/types.ts';
+import type { ResourceAsk } from '../mcp/resource-tools.ts';
 import type { Skill } from '../agents/skills.ts';
 import { unlessAborted } from '../unless-aborted.ts';
 
@@ -127,6 +128,34 @@ function guarded(name: string, tool: Tool, permission: PermissionContext): Tool 
   } as Tool;
 }
 
+/** One of OpenCode's tools for MCP resources (mcp/resource-tools.ts). */
+function isMcpResourceTool(tool: Tool): boolean {
+  return (tool as { metadata?: { mcpResources?: unknown } }).metadata?.mcpResources === true;
+}
+
+/**
+ * An MCP resource tool, asking the agent's `read` permission as OpenCode's does: a read on
+ * `mcp:<server>:<uri>`, a listing on `mcp:<server>:*` of each server listed (the strictest rule of
+ * them decides); "always" approves `mcp:<server>:*`.
+ */
+function readGuarded(tool: Tool, permission: PermissionContext): Tool {
+  const execute = tool.execute;
+  if (!execute) return tool;
+  return {
+    ...tool,
+    execute: (input: unknown, options: Parameters<typeof execute>[1]) => {
+      const authorizeRead = async (ask: ResourceAsk): Promise<void> => {
+        const [first = '', ...rest] = ask.patterns;
+        await authorize(
+          { ...permission, toolCallId: options.toolCallId, toolInput: input },
+          { key: 'read', tool: ask.tool, subject: first, ...(rest.length ? { patterns: ask.patterns, question: `Allow ${ask.tool} \`${ask.patterns.join(' ')}\`?` } : {}), always: ask.always, preview: () => Promise.resolve(ask.metadata) },
+        );
+      };
+      return execute(input, { ...options, authorizeRead } as Parameters<typeof execute>[1]);
+    },
+  } as Tool;
+}
+
 /** The agents OpenCode offers `question` to unless the config denies it (its build and plan); the rest go without unless it allows it. */
 const ASKING_AGENTS = new Set(['build', 'plan']);
 
@@ -216,7 +245,12 @@ export async function agentTools(given: AgentToolsOptions): Promise<ToolSet> {
   if (workspace.mcp) {
     // A server still starting holds the turn up to its `timeout`, but not past the turn's cancel (a person's, or a server's drain grace running out).
     const mcp = offeredTools(await unlessAborted(workspace.mcp(agent.name), options.signal), agent.tools, agent.permission);
-    for (const [name, tool] of Object.entries(mcp)) if (!(name in tools)) tools[name] = guarded(name, tool, permission);
+    for (const [name, tool] of Object.entries(mcp)) {
+      if (name in tools) continue;
+      if (!isMcpResourceTool(tool)) tools[name] = guarded(name, tool, permission);
+      // OpenCode's resource tools go with `read`: not offered when the agent may not read at all (`tools: {read: false}`, `permission.read: "deny"`).
+      else if (toolEnabled(agent.tools, 'read') && !deniedOutright(agent.permission, 'read')) tools[name] = readGuarded(tool, permission);
+    }
   }
   // The project's OpenCode plugins: their custom tools, and their hooks on every tool (the built-in plugins have neither).
   if (workspace.plugins && (workspace.plugins.tools.size > 0 || TOOL_HOOKS.some((hook) => workspace.plugins?.has(hook)))) {

@@ -543,6 +543,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(completeText ? { completeText } : {}),
+        mediaAccepted: { image: head.acceptsImages, pdf: head.acceptsPdf === true },
         ...(transformMessages ? { transformMessages } : {}),
       },
       handle,

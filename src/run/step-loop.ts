@@ -4,6 +4,7 @@ import { asSchema } from '@ai-sdk/provider-utils';
 import { asLanguageModelUsage, convertToLanguageModelPrompt, createNullLanguageModelUsage, parseToolCall, prepareToolChoice, prepareTools, toResponseMessages } from 'ai/internal';
 import { finishWord } from '../providers/finish-reason.ts';
 import { isDiscardText } from '../scheduler/text-replay.ts';
+import { mediaOf, withToolMedia, type MediaAccepted, type ToolMediaItem } from './tool-media.ts';
 
 /**
  * Pantheon's tool loop over a language model (the chain model): each step asks the model, runs the
@@ -39,6 +40,8 @@ export interface StepLoopOptions {
    * own messages stay as they are.
    */
   transformMessages?: (messages: ModelMessage[]) => Promise<ModelMessage[]>;
+  /** What the model takes of the files a tool answers with (run/tool-media.ts); default neither images nor PDFs. */
+  mediaAccepted?: MediaAccepted;
 }
 
 /** What the loop reports, in order. */
@@ -187,10 +190,12 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
   const tools = hasTools ? options.tools : undefined;
   const maxSteps = hasTools ? Math.max(1, options.maxSteps) : 1;
   const toolDefs = await prepareTools({ tools });
+  // The files tools answered with, by call id: sent after their results in the turn's later calls (tool-media.ts).
+  const media = new Map<string, readonly ToolMediaItem[]>();
   for (let step = 0; step < maxSteps; step += 1) {
     // The last allowed step of several must answer in words: a tool call there would go unanswered.
     const answerOnly = hasTools && maxSteps > 1 && step === maxSteps - 1;
-    const given = [...options.messages, ...answer];
+    const given = withToolMedia([...options.messages, ...answer], media, options.mediaAccepted ?? { image: false, pdf: false });
     const messages = options.transformMessages ? await options.transformMessages(given) : given;
     const callOptions: LanguageModelV4CallOptions = {
       prompt: await promptFor(model, options.system, messages, signal),
@@ -236,7 +241,10 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
       report({ type: 'tool-start', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input });
       const started = performance.now();
       try {
-        const output = await execute(run, call.input, { toolCallId: call.toolCallId, messages, ...(signal ? { abortSignal: signal } : {}) } as Parameters<typeof run>[1]);
+        const result = await execute(run, call.input, { toolCallId: call.toolCallId, messages, ...(signal ? { abortSignal: signal } : {}) } as Parameters<typeof run>[1]);
+        const withFiles = mediaOf(result);
+        if (withFiles && withFiles.media.length > 0) media.set(call.toolCallId, withFiles.media);
+        const output = withFiles ? withFiles.output : result;
         content.parts.push({ type: 'tool-result', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, output, dynamic: call.dynamic } as Content);
         outputs += 1;
         report({ type: 'tool-result', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, output, ms: performance.now() - started });

@@ -34,6 +34,10 @@ export function toolSubject(tool: string, input: unknown): string {
     const now = todos.find((t) => t?.status === 'in_progress');
     return `${todos.length} item${todos.length === 1 ? '' : 's'}, ${done} done${typeof now?.content === 'string' ? ` · now: ${clip(now.content)}` : ''}`;
   }
+  // OpenCode's MCP resource tools: the server, and the URI read.
+  if (tool === 'read_mcp_resource' || tool === 'list_mcp_resources' || tool === 'list_mcp_resource_templates') {
+    return clip([args.server, args.uri].filter((v) => typeof v === 'string').join(' '));
+  }
   for (const key of ['filePath', 'command', 'pattern', 'url', 'path']) {
     if (typeof args[key] === 'string') return clip(args[key] as string);
   }

@@ -230,6 +230,9 @@ export function toolTitle(tool: string, input: unknown, projectRoot: string): st
     : tool === 'webfetch' ? text('url')
     : tool === 'skill' && text('name') ? `Loaded skill: ${text('name') as string}`
     : tool === 'task' ? text('description')
+    : tool === 'read_mcp_resource' && text('uri') ? `MCP resource: ${text('uri') as string}`
+    : tool === 'list_mcp_resources' ? (text('server') ? `MCP resources: ${text('server') as string}` : 'MCP resources')
+    : tool === 'list_mcp_resource_templates' ? (text('server') ? `MCP resource templates: ${text('server') as string}` : 'MCP resource templates')
     : tool === 'question' && Array.isArray(args.questions) ? `Asked ${args.questions.length} question${args.questions.length === 1 ? '' : 's'}`
     : (tool === 'todowrite' || tool === 'todoread') && Array.isArray(args.todos) ? `${args.todos.filter((t) => (t as { status?: unknown } | null)?.status !== 'completed').length} todos`
     : undefined;
