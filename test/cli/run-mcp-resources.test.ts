@@ -181,7 +181,7 @@ describe('MCP resource tools in opencode run', () => {
     expect(listing).toMatch(/\n\[truncated: showing the first \d+ of \d+ characters\]$/);
     expect(listing).toContain('\\u001b]0;pwned');
     expect(read).toMatch(/^MCP server "docs" did not read docs:\/\/evil.*: timed out$/s);
-    expect(r.stderr).not.toMatch(/[\x07\x1b]/);
+    expect(r.stderr.includes('\x1b') || r.stderr.includes('\x07')).toBe(false);
     expect(hasStack(r.stderr)).toBe(false);
   });
 });
