@@ -42,7 +42,10 @@ describe('toolsForAgent', () => {
     const warnings: McpWarning[] = [];
     const tools = await toolsForAgent(config, 'oracle', { manager, onWarning: (w) => warnings.push(w) });
     expect(Object.keys(tools)).toContain('used_echo');
-    expect(Object.keys(tools).every((n) => n.startsWith('used_'))).toBe(true);
+    // Its own tools, and OpenCode's three for resources (server-everything serves resources).
+    const own = Object.keys(tools).filter((n) => !['list_mcp_resources', 'list_mcp_resource_templates', 'read_mcp_resource'].includes(n));
+    expect(own.every((n) => n.startsWith('used_'))).toBe(true);
+    expect(Object.keys(tools).length - own.length).toBe(3);
     expect(manager.status().map((s) => [s.name, s.state])).toEqual([
       ['used', 'connected'],
       ['unused', 'idle'],
