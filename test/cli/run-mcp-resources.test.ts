@@ -137,6 +137,22 @@ describe('MCP resource tools in opencode run', () => {
     expect(big).toMatch(/\n\[truncated: showing the first \d+ of 200\d+ characters\]$/);
   });
 
+  it('a PDF goes to a model that takes PDFs as a file, as OpenCode sends it', async () => {
+    sb.write('opencode.json', { ...base(server), ...providerConfig(server, { m: { modalities: { input: ['text', 'pdf'], output: ['text'] } } }) });
+    server.script('m', call('read_mcp_resource', { server: 'docs', uri: 'docs://paper.pdf' }), { type: 'text', text: 'ok' });
+    const r = await sb.run(['run', 'read the paper']);
+    expect(r.code, r.stderr).toBe(0);
+    const messages = (server.log[1]?.messages ?? []) as { role: string; content: unknown }[];
+    expect(toolContents(messages)).toEqual(['[Binary MCP resource attached: docs://paper.pdf (application/pdf)]']);
+    expect(messages.at(-1)).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'Attached media from tool result:' },
+        { type: 'file', file: { filename: 'docs://paper.pdf', file_data: `data:application/pdf;base64,${Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n').toString('base64')}` } },
+      ],
+    });
+  });
+
   it('not offered when no server serves resources, when the agent may not read, or when `tools` turns one off', async () => {
     const runNames = async (config: object): Promise<string[]> => {
       server.reset();
@@ -170,7 +186,7 @@ describe('MCP resource tools in opencode run', () => {
   });
 
   it('a hostile server: its listing bounded, its escapes kept off the terminal; a read that hangs ends at the timeout in one sentence', async () => {
-    sb.write('opencode.json', { ...base(server), mcp: { docs: docs({ HOSTILE: '1', FLOOD: '3000', HANG_READ: '1' }, 4000) } });
+    sb.write('opencode.json', { ...base(server), mcp: { docs: docs({ HOSTILE: '1', FLOOD: '3000', HANG_READ: '1' }, 10_000) } });
     const evil = 'docs://evil\x1b]0;pwned\x07\x1b[2J\r';
     server.script('m', call('list_mcp_resources', {}), call('read_mcp_resource', { server: 'docs', uri: evil }), { type: 'text', text: 'ok' });
     const r = await sb.run(['run', 'list']);
