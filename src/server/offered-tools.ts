@@ -26,7 +26,7 @@ export async function offeredTools(found: Instance, env: NodeJS.ProcessEnv): Pro
   // A custom tool of a built-in's name replaces it, as in a turn.
   const replaced = new Set(custom.map((t) => t.name));
   const own: OfferedTool[] = [
-    ...Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema as object })),
+    ...Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, description: t.description, input_schema: (t.parameters ?? t.inputSchema) as object })),
     // OpenCode's description (the agents a model may name are added per agent, when a turn offers the tool).
     { name: 'task', description: `${OPENCODE_TASK_DESCRIPTION}\n\n${OPENCODE_BACKGROUND_NOTE}`, input_schema: TASK_INPUT_SCHEMA },
     { name: 'todowrite', description: TODOWRITE_DESCRIPTION, input_schema: TODOWRITE_INPUT_SCHEMA },

@@ -91,7 +91,7 @@ async function aiTool(def: BuiltinTool, contextOf: (input: unknown, options: { a
   const { tool, jsonSchema } = await import('../ai-sdk.ts');
   return tool<Record<string, unknown>, string, Record<string, never>>({
     description: def.description,
-    inputSchema: jsonSchema<Record<string, unknown>>(def.inputSchema, {
+    inputSchema: jsonSchema<Record<string, unknown>>(def.parameters ?? def.inputSchema, {
       validate: (value) => {
         const problem = inputProblems(def, value);
         return problem ? { success: false, error: new ToolError(def.name, problem) } : { success: true, value: value as Record<string, unknown> };

@@ -109,7 +109,7 @@ export function instructionReminder(found: readonly NestedInstruction[]): string
   return found.length ? `\n\n<system-reminder>\n${found.map((f) => f.content).join('\n\n')}\n</system-reminder>` : '';
 }
 
-const REMINDER_START = '</file>\n\n<system-reminder>\n';
+const REMINDER_START = '</content>\n\n<system-reminder>\n';
 const HEADER = 'Instructions from: ';
 
 /**

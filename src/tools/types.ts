@@ -63,6 +63,9 @@ export interface ToolContext {
 export interface BuiltinTool<Input = Record<string, unknown>> {
   name: string;
   description: string;
+  /** What inputs are checked against (generated validators: scripts/gen-tool-validators.ts), and what the model sees unless `parameters` is set. */
   inputSchema: JSONSchema7;
+  /** The parameter schema the model sees, when not `inputSchema`: OpenCode's, as it sends it (data/opencode-tools/). */
+  readonly parameters?: JSONSchema7;
   run(input: Input, ctx: ToolContext): Promise<string>;
 }
