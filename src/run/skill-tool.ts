@@ -4,6 +4,7 @@
  * the folder they are in (so the model can read the files they name), as OpenCode loads a skill.
  * Behind the agent's `skill` permission, by skill name.
  */
+import { opencodeDescription } from '../tools/opencode-tools.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Tool } from 'ai';
@@ -23,14 +24,10 @@ export const SKILL_INPUT_SCHEMA = {
 } as const;
 
 /** The tool's description, OpenCode 1.18's (the skills are listed in the system prompt; GET /api/v1/tools shows it). */
-export const SKILL_DESCRIPTION = [
-  'Load a specialized skill when the task at hand matches one of the skills listed in the system prompt.',
-  '',
-  "Use this tool to inject the skill's instructions and resources into current conversation. The output may contain detailed workflow guidance as well as references to scripts, files, etc in the same directory as the skill.",
-  '',
-  'The skill name must match one of the skills listed in your system prompt.',
-  '',
-].join('\n');
+/** OpenCode's description of `skill` (data/opencode-tools/). */
+export function skillDescription(): string {
+  return opencodeDescription('skill');
+}
 
 /** OpenCode's `skill` metadata, the skill's name and folder, read back from this tool's answer (below). */
 export function skillFacts(output: string): { name: string; dir: string } | undefined {
@@ -42,7 +39,7 @@ export function skillFacts(output: string): { name: string; dir: string } | unde
 export async function createSkillTool(skills: readonly Skill[], permission: PermissionContext): Promise<Tool> {
   const { tool, jsonSchema } = await import('../ai-sdk.ts');
   return tool({
-    description: SKILL_DESCRIPTION,
+    description: skillDescription(),
     inputSchema: jsonSchema<SkillInput>(SKILL_INPUT_SCHEMA as never),
     execute: async (input) => {
       const name = typeof (input as Partial<SkillInput> | null)?.name === 'string' ? (input as SkillInput).name : undefined;

@@ -1,4 +1,5 @@
 import type { JSONSchema7, Tool } from 'ai';
+import { opencodeDescription } from '../tools/opencode-tools.ts';
 import { subagents, type Subagent } from '../agents/subagents.ts';
 import type { Config } from '../config/schema-types.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
@@ -82,26 +83,10 @@ export function delegationTargets(options: Pick<TaskToolOptions, 'config' | 'lin
 }
 
 /** OpenCode 1.18.33's description of its `task` tool, word for word: what models tuned on OpenCode's prompts expect (OpenCode's text, MIT licence: schema/opencode/LICENSE). */
-export const OPENCODE_TASK_DESCRIPTION = `Launch a new agent to handle complex, multistep tasks autonomously.
-
-When using the Task tool, you must specify a subagent_type parameter to select which agent type to use.
-
-When NOT to use the Task tool:
-- If you want to read a specific file path, use the Read or Glob tool instead of the Task tool, to find the match more quickly
-- If you are searching for a specific class definition like "class Foo", use the Grep tool instead, to find the match more quickly
-- If you are searching for code within a specific file or set of 2-3 files, use the Read tool instead of the Task tool, to find the match more quickly
-- If no available agent is a good fit for the task, use other tools directly
-
-
-Usage notes:
-1. Launch multiple agents concurrently whenever possible, to maximize performance; to do that, use a single message with multiple tool uses
-2. Once you have delegated work to an agent, do not duplicate that work yourself. Continue with non-overlapping tasks, or wait for the result. For background tasks, you will be notified automatically when the result is ready.
-3. When the agent is done, it will return a single message back to you. The result returned by the agent is not visible to the user. To show the user the result, you should send a text message back to the user with a concise summary of the result. The output includes a task_id you can reuse later to continue the same subagent session.
-4. Each agent invocation starts with a fresh context unless you provide task_id to resume the same subagent session (which continues with its previous messages and tool outputs). When starting fresh, your prompt should contain a highly detailed task description for the agent to perform autonomously and you should specify exactly what information the agent should return back to you in its final and only message to you.
-5. The agent's outputs should generally be trusted
-6. Clearly tell the agent whether you expect it to write code or just to do research (search, file reads, web fetches, etc.), since it is not aware of the user's intent. Tell it how to verify its work if possible (e.g., relevant test commands).
-7. If the agent description mentions that it should be used proactively, then you should try your best to use it without the user having to ask for it first. Use your judgement.
-`;
+/** OpenCode's description of `task` (data/opencode-tools/), without the agents it lists (taskDescription adds them). */
+export function opencodeTaskDescription(): string {
+  return opencodeDescription('task');
+}
 
 /** What OpenCode adds to it when background subagents are on (as they always are in Pantheon: GET /experimental/capabilities). */
 export const OPENCODE_BACKGROUND_NOTE = [
@@ -114,7 +99,7 @@ export const OPENCODE_BACKGROUND_NOTE = [
 /** OpenCode's description, then the agents this one may delegate to. */
 export function taskDescription(targets: readonly Subagent[]): string {
   const lines = targets.map((t) => `- ${t.name}${t.description ? `: ${t.description}` : ''}`);
-  return [OPENCODE_TASK_DESCRIPTION, OPENCODE_BACKGROUND_NOTE, ['Available agent types:', ...lines].join('\n')].join('\n\n');
+  return [opencodeTaskDescription(), OPENCODE_BACKGROUND_NOTE, ['Available agent types:', ...lines].join('\n')].join('\n\n');
 }
 
 /** Why this delegation may not start, or undefined when it may. */

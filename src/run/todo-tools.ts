@@ -7,32 +7,18 @@
  * not to the agents it delegates to (as in OpenCode).
  */
 import type { Tool } from 'ai';
+import type { JSONSchema7 } from 'ai';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
+import { opencodeDescription, opencodeParameters } from '../tools/opencode-tools.ts';
 import { MAX_TODO_CHARS, MAX_TODOS, TODO_PRIORITIES, TODO_STATUSES, type Todo, type TodoList } from './todo-list.ts';
 
-const TODO_SCHEMA = {
-  type: 'object',
-  properties: {
-    content: { type: 'string', description: 'What is to be done, in a line' },
-    status: { type: 'string', enum: TODO_STATUSES, description: 'pending, in_progress (one at a time), completed or cancelled' },
-    priority: { type: 'string', enum: TODO_PRIORITIES, description: 'high, medium or low' },
-    id: { type: 'string', description: 'A unique id for the item' },
-  },
-  required: ['content', 'status', 'priority', 'id'],
-  additionalProperties: false,
-} as const;
-
-export const TODOWRITE_INPUT_SCHEMA = {
-  type: 'object',
-  properties: { todos: { type: 'array', items: TODO_SCHEMA, maxItems: MAX_TODOS, description: 'The whole updated list' } },
-  required: ['todos'],
-  additionalProperties: false,
-} as const;
-
-export const TODOWRITE_DESCRIPTION =
-  'Write the task list of this session: the whole list as it now stands (it replaces the last one). Use it for work of three steps or more: ' +
-  'plan the steps as items, mark one in_progress before starting it, completed as soon as it is done (not in batches), cancelled when it no longer applies, and add what you discover. ' +
-  'Skip it for a single simple step or a plain question.';
+/** OpenCode's description and parameters of `todowrite` (data/opencode-tools/), as the model sees them; the items are checked by checkTodos. */
+export function todowriteDescription(): string {
+  return opencodeDescription('todowrite');
+}
+export function todowriteParameters(): JSONSchema7 {
+  return opencodeParameters('todowrite');
+}
 export const TODOREAD_INPUT_SCHEMA = { type: 'object', properties: {}, additionalProperties: false } as const;
 export const TODOREAD_DESCRIPTION = "Read this session's task list (as todowrite last wrote it) to see what is done and what is next.";
 
@@ -77,8 +63,8 @@ export async function createTodoTools(list: TodoList, permission: PermissionCont
   const tools: Record<string, Tool> = {};
   if (offer.write) {
     tools.todowrite = tool({
-      description: TODOWRITE_DESCRIPTION,
-      inputSchema: jsonSchema<{ todos: Todo[] }>(TODOWRITE_INPUT_SCHEMA as never),
+      description: todowriteDescription(),
+      inputSchema: jsonSchema<{ todos: Todo[] }>(todowriteParameters()),
       execute: async (input) => {
         const todos = checkTodos(input);
         await authorize(permission, { key: 'todowrite', subject: 'todowrite', question: 'Allow updating the task list?' });

@@ -4,8 +4,8 @@
  * prompt lists them), and the project's custom tools (OpenCode's plugins'). Listed by `GET /api/v1/tools` and OpenCode's `GET /experimental/tool`.
  */
 import type { Instance } from '../core/instances.ts';
-import { OPENCODE_BACKGROUND_NOTE, OPENCODE_TASK_DESCRIPTION, TASK_INPUT_SCHEMA } from '../run/task-tool.ts';
-import { TODOREAD_DESCRIPTION, TODOREAD_INPUT_SCHEMA, TODOWRITE_DESCRIPTION, TODOWRITE_INPUT_SCHEMA } from '../run/todo-tools.ts';
+import { OPENCODE_BACKGROUND_NOTE, opencodeTaskDescription, TASK_INPUT_SCHEMA } from '../run/task-tool.ts';
+import { TODOREAD_DESCRIPTION, TODOREAD_INPUT_SCHEMA, todowriteDescription, todowriteParameters } from '../run/todo-tools.ts';
 import { BUILTIN_TOOLS } from '../tools/index.ts';
 
 export interface OfferedTool {
@@ -15,9 +15,9 @@ export interface OfferedTool {
 }
 
 async function skillTool(found: Instance, env: NodeJS.ProcessEnv): Promise<OfferedTool | undefined> {
-  const [{ skillsFor }, { SKILL_DESCRIPTION, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../agents/skills.ts'), import('../run/skill-tool.ts')]);
+  const [{ skillsFor }, { skillDescription, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../agents/skills.ts'), import('../run/skill-tool.ts')]);
   const skills = await skillsFor(found.projectRoot, env, found.config as { skills?: { paths?: unknown; urls?: unknown } });
-  return skills.length ? { name: 'skill', description: SKILL_DESCRIPTION, input_schema: SKILL_INPUT_SCHEMA } : undefined;
+  return skills.length ? { name: 'skill', description: skillDescription(), input_schema: SKILL_INPUT_SCHEMA } : undefined;
 }
 
 /** The tools of `found` but the MCP servers' ones, in the order /api/v1/tools lists them. */
@@ -28,8 +28,8 @@ export async function offeredTools(found: Instance, env: NodeJS.ProcessEnv): Pro
   const own: OfferedTool[] = [
     ...Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, description: t.description, input_schema: (t.parameters ?? t.inputSchema) as object })),
     // OpenCode's description (the agents a model may name are added per agent, when a turn offers the tool).
-    { name: 'task', description: `${OPENCODE_TASK_DESCRIPTION}\n\n${OPENCODE_BACKGROUND_NOTE}`, input_schema: TASK_INPUT_SCHEMA },
-    { name: 'todowrite', description: TODOWRITE_DESCRIPTION, input_schema: TODOWRITE_INPUT_SCHEMA },
+    { name: 'task', description: `${opencodeTaskDescription()}\n\n${OPENCODE_BACKGROUND_NOTE}`, input_schema: TASK_INPUT_SCHEMA },
+    { name: 'todowrite', description: todowriteDescription(), input_schema: todowriteParameters() },
     { name: 'todoread', description: TODOREAD_DESCRIPTION, input_schema: TODOREAD_INPUT_SCHEMA },
     ...(skill ? [skill] : []),
   ];

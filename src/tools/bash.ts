@@ -4,18 +4,23 @@
  * start and the end, with a note), a timeout in milliseconds (default 120 000, at most 600 000)
  * that kills the whole process group. Governed by `permission.bash` (patterns match each command).
  */
+import path from 'node:path';
 import { authorize } from '../permissions/authorize.ts';
 import { statIfExists } from './fs-util.ts';
 import { resolveToolPath } from './resolve-path.ts';
-import { runShell } from './run-shell.ts';
+import { runShell, shellPath } from './run-shell.ts';
+import { scratchDir } from './scratch-dir.ts';
 import { ToolError } from './tool-error.ts';
 import { formatBytes } from './truncate.ts';
+import { opencodeDescription, opencodeParameters } from './opencode-tools.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 
 export const BASH_DEFAULT_TIMEOUT_MS = 120_000;
 export const BASH_MAX_TIMEOUT_MS = 600_000;
 export const BASH_HEAD_BYTES = 20 * 1024;
 export const BASH_TAIL_BYTES = 10 * 1024;
+/** The line count OpenCode's description names with the byte bound (Pantheon cuts by bytes only). */
+export const BASH_MAX_LINES = 2000;
 
 interface BashInput {
   command: string;
@@ -38,13 +43,26 @@ export function bashFacts(output: string): { exit: number | null; truncated: boo
   return { exit: code ? Number(code[1]) : killed ? null : 0, truncated: notes.includes('(Output cut: ') };
 }
 
+/** The values OpenCode fills into its `bash` description, as Pantheon's bash runs. */
+function bashDescriptionValues(): Record<string, string | number> {
+  return {
+    OS: process.platform,
+    SHELL: path.basename(shellPath()),
+    TMPDIR: scratchDir(),
+    TIMEOUT_MS: BASH_DEFAULT_TIMEOUT_MS,
+    MAX_LINES: BASH_MAX_LINES,
+    MAX_BYTES: BASH_HEAD_BYTES + BASH_TAIL_BYTES,
+  };
+}
+
 export const bashTool: BuiltinTool<BashInput> = {
   name: 'bash',
-  description:
-    'Run a shell command (bash -c) in the project root and return its combined stdout and stderr, with the exit code when it is not 0. ' +
-    `timeout is in milliseconds (default ${BASH_DEFAULT_TIMEOUT_MS}, at most ${BASH_MAX_TIMEOUT_MS}); on timeout the command and everything it started are killed. ` +
-    `Output over ${formatBytes(BASH_HEAD_BYTES + BASH_TAIL_BYTES)} keeps its start and end only: redirect long output to a file and read it with read (offset/limit), or filter it with grep/head/tail. ` +
-    'stdin is closed; do not run interactive commands. Use the read, list, glob, grep, write and edit tools for files rather than cat, ls, find or sed.',
+  get description() {
+    return opencodeDescription('bash', bashDescriptionValues());
+  },
+  get parameters() {
+    return opencodeParameters('bash');
+  },
   inputSchema: {
     type: 'object',
     properties: {

@@ -17,6 +17,7 @@ import { withFileLock } from './file-lock.ts';
 import { diagnosticsNote } from './lsp-diagnostics.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
+import { opencodeDescription, opencodeParameters } from './opencode-tools.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 
 interface EditInput {
@@ -34,10 +35,12 @@ export function countOccurrences(text: string, needle: string): number {
 
 export const editTool: BuiltinTool<EditInput> = {
   name: 'edit',
-  description:
-    'Replace text in a file: oldString must match the file exactly (whitespace and indentation included) and occur exactly once; ' +
-    'include enough surrounding lines to make it unique, or set replaceAll to change every occurrence. ' +
-    'Read the file first. An empty oldString creates a new file with newString as its content.',
+  get description() {
+    return opencodeDescription('edit');
+  },
+  get parameters() {
+    return opencodeParameters('edit');
+  },
   inputSchema: {
     type: 'object',
     properties: {

@@ -9,6 +9,7 @@ import { ignoreGlobs } from './ignore.ts';
 import { displayPath, resolveToolPath } from './resolve-path.ts';
 import { resultCount } from './result-count.ts';
 import { ToolError } from './tool-error.ts';
+import { opencodeDescription, opencodeParameters } from './opencode-tools.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 
 export const GLOB_LIMIT = 100;
@@ -68,9 +69,12 @@ export async function searchFolder(ctx: ToolContext, tool: string, input: string
 
 export const globTool: BuiltinTool<GlobInput> = {
   name: 'glob',
-  description:
-    'Find files by name with a glob pattern such as "**/*.ts" or "src/**/*.{js,jsx}", under path (default: the project root). ' +
-    `Returns paths relative to the project root, most recently modified first, at most ${GLOB_LIMIT}.`,
+  get description() {
+    return opencodeDescription('glob');
+  },
+  get parameters() {
+    return opencodeParameters('glob');
+  },
   inputSchema: {
     type: 'object',
     properties: {

@@ -8,10 +8,11 @@
 import { authorize } from '../permissions/authorize.ts';
 import { resultCount } from './result-count.ts';
 import { checkPattern, findFiles, searchFolder } from './glob.ts';
-import { FILE_BUDGET_MS, RegexFailedError, RegexTimeoutError, searchFiles, SLOW_PATTERN_ADVICE } from './regex-search.ts';
+import { RegexFailedError, RegexTimeoutError, searchFiles, SLOW_PATTERN_ADVICE } from './regex-search.ts';
 import { displayPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import { cutLine } from './truncate.ts';
+import { opencodeDescription, opencodeParameters } from './opencode-tools.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 import { thousands } from '../icu-free.ts';
 
@@ -51,11 +52,12 @@ export function includeGlobs(include: string | undefined): string[] {
 
 export const grepTool: BuiltinTool<GrepInput> = {
   name: 'grep',
-  description:
-    'Search file contents with a JavaScript regular expression (e.g. "function\\s+\\w+", "TODO|FIXME") under path (default: the project root). ' +
-    'include filters files by glob ("*.ts", "*.{ts,tsx}"; matched at any depth). Returns "path:line: text" lines, ' +
-    `paths relative to the project root, at most ${GREP_LIMIT} matches. Skips binary files, files over 1 MB, .git, node_modules and .gitignore'd files. ` +
-    `A pattern that takes over ${FILE_BUDGET_MS / 1000} s on one file (catastrophic backtracking) is stopped with an error.`,
+  get description() {
+    return opencodeDescription('grep');
+  },
+  get parameters() {
+    return opencodeParameters('grep');
+  },
   inputSchema: {
     type: 'object',
     properties: {

@@ -9,6 +9,7 @@ import { isPermissionDenied } from '../permissions/authorize.ts';
 import { mostSpecificMatch } from '../permissions/wildcard.ts';
 import { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES } from './builtin.ts';
 import { questionTool } from './question.ts';
+import { ensureScratchDir } from './scratch-dir.ts';
 import { ToolError, isToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 import { inputProblems } from './validate-input.ts';
@@ -74,6 +75,8 @@ export async function executeTool(name: string, input: unknown, ctx: ToolContext
  */
 export async function createBuiltinTools(ctx: ToolContext, enabled?: Record<string, boolean>): Promise<Record<string, Tool>> {
   const tools: Record<string, Tool> = {};
+  // OpenCode's scratch folder, which the `bash` description names, exists before the model reads of it.
+  if (isToolEnabled('bash', enabled)) await ensureScratchDir();
   for (const def of Object.values(BUILTIN_TOOLS)) {
     if (!isToolEnabled(def.name, enabled)) continue;
     tools[def.name] = await aiTool(def, (input, options) => forCall(ctx, options.abortSignal, options.toolCallId, input));

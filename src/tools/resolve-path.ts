@@ -3,6 +3,7 @@
  * absolute path, or through a symlink (the real path of the target, or of its nearest existing
  * parent, is checked) — needs `permission.external_directory`, matched against that real path.
  */
+import { inScratchDir } from './scratch-dir.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { authorize } from '../permissions/authorize.ts';
@@ -79,7 +80,8 @@ export async function resolveToolPath(ctx: ToolContext, tool: string, input: str
   const abs = path.resolve(root, input ?? '.');
   const real = await realpathNearest(abs);
   const external = !isInside(root, abs) || !isInside(await realRoot(root), real);
-  if (external) {
+  // OpenCode's scratch folder (scratch-dir.ts) is approved already.
+  if (external && !(await inScratchDir(real))) {
     const via = real !== abs && isInside(root, abs) ? ` (through the symlink ${displayPath(ctx, abs)})` : '';
     await authorize(ctx, { key: 'external_directory', tool, subject: real, note: `is outside the project root ${root}${via}` });
   }

@@ -9,6 +9,7 @@ import { authorize } from '../permissions/authorize.ts';
 import { readCapped } from '../read-capped.ts';
 import { ToolError } from './tool-error.ts';
 import { MAX_OUTPUT_BYTES, byteLength, formatBytes, headBytes } from './truncate.ts';
+import { opencodeDescription, opencodeParameters } from './opencode-tools.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 
 export const WEBFETCH_MAX_BYTES = 5 * 1024 * 1024;
@@ -81,16 +82,18 @@ export function webfetchTruncated(output: string): boolean {
 
 export const webfetchTool: BuiltinTool<WebfetchInput> = {
   name: 'webfetch',
-  description:
-    'Fetch a web page or file over http(s) and return its content: HTML as plain text (format "html" for the raw markup), text and JSON as they are. ' +
-    `Binary content is refused; responses over ${formatBytes(WEBFETCH_MAX_BYTES)} are refused; the text returned is cut at ${formatBytes(MAX_OUTPUT_BYTES)}. ` +
-    `timeout is in seconds (default ${WEBFETCH_DEFAULT_TIMEOUT_S}, at most ${WEBFETCH_MAX_TIMEOUT_S}).`,
+  get description() {
+    return opencodeDescription('webfetch');
+  },
+  get parameters() {
+    return opencodeParameters('webfetch');
+  },
   inputSchema: {
     type: 'object',
     properties: {
       url: { type: 'string', minLength: 1, description: 'The http:// or https:// URL.' },
       format: { type: 'string', enum: ['text', 'markdown', 'html'], description: 'How to return HTML: "text" (default; "markdown" is the same here) or "html".' },
-      timeout: { type: 'integer', minimum: 1, maximum: WEBFETCH_MAX_TIMEOUT_S, description: `Timeout in seconds (default ${WEBFETCH_DEFAULT_TIMEOUT_S}).` },
+      timeout: { type: 'number', exclusiveMinimum: 0, maximum: WEBFETCH_MAX_TIMEOUT_S, description: `Timeout in seconds (default ${WEBFETCH_DEFAULT_TIMEOUT_S}).` },
     },
     required: ['url'],
     additionalProperties: false,

@@ -17,6 +17,7 @@ import { diagnosticsNote } from './lsp-diagnostics.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import { byteLength } from './truncate.ts';
+import { opencodeDescription, opencodeParameters } from './opencode-tools.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 
 interface WriteInput {
@@ -32,9 +33,12 @@ async function textOf(file: string, stat: Stats): Promise<string | undefined> {
 
 export const writeTool: BuiltinTool<WriteInput> = {
   name: 'write',
-  description:
-    'Create or overwrite a file with the given content (folders are created as needed). filePath is relative to the project root. ' +
-    'Prefer edit for changing part of an existing file.',
+  get description() {
+    return opencodeDescription('write');
+  },
+  get parameters() {
+    return opencodeParameters('write');
+  },
   inputSchema: {
     type: 'object',
     properties: {
