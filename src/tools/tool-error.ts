@@ -9,6 +9,11 @@ export class ToolError extends Error {
     this.name = 'ToolError';
     this.tool = tool;
   }
+
+  /** The message alone: what the model gets for the call (the AI SDK sends a tool's error as its toString()), as OpenCode sends it, without `ToolError: `. */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 export function isToolError(error: unknown): error is ToolError {
