@@ -44,7 +44,9 @@ afterEach(async () => {
 type State = { status: string; output?: string; metadata?: { loaded?: string[] } };
 type Part = { type: string; callID?: string; state?: State };
 
-const reminder = (...blocks: [string, string][]) => `\n</file>\n\n<system-reminder>\n${blocks.map(([file, text]) => `Instructions from: ${file}\n${text}`).join('\n\n')}\n</system-reminder>`;
+/** OpenCode's read of `rel` in the project, up to its `</content>` (without it). */
+const fileText = (rel: string, ...lines: string[]) => `<path>${path.join(sb.project, rel)}</path>\n<type>file</type>\n<content>\n${lines.map((l, i) => `${i + 1}: ${l}`).join('\n')}\n\n(End of file - total ${lines.length} lines)`;
+const reminder = (...blocks: [string, string][]) => `\n</content>\n\n<system-reminder>\n${blocks.map(([file, text]) => `Instructions from: ${file}\n${text}`).join('\n\n')}\n</system-reminder>`;
 
 describe('read brings in a folder’s own AGENTS.md', () => {
   it('innermost first, once per session (a step’s reads, the next step’s, the next turn’s): live and read back', async () => {
@@ -74,12 +76,12 @@ describe('read brings in a folder’s own AGENTS.md', () => {
       const brought = reminder([deep, 'deep claude\n'], [sub, 'sub rules\nline2\n']);
       const aFirst = live.get('r_a')?.output?.includes('<system-reminder>') === true;
       const want: Record<string, { output: string; loaded: string[] }> = {
-        r_a: aFirst ? { output: `<file>\n00001| a${brought}`, loaded: [deep, sub] } : { output: '<file>\n00001| a\n</file>', loaded: [] },
-        r_b: aFirst ? { output: '<file>\n00001| b\n</file>', loaded: [] } : { output: `<file>\n00001| b${brought}`, loaded: [deep, sub] },
-        r_c: { output: '<file>\n00001| c\n</file>', loaded: [] },
-        r_self: { output: '<file>\n00001| sub rules\n00002| line2\n</file>', loaded: [] },
-        r_root: { output: '<file>\n00001| root rules\n</file>', loaded: [] },
-        r_again: { output: '<file>\n00001| a\n</file>', loaded: [] },
+        r_a: aFirst ? { output: `${fileText('sub/deep/a.txt', 'a')}${brought}`, loaded: [deep, sub] } : { output: `${fileText('sub/deep/a.txt', 'a')}\n</content>`, loaded: [] },
+        r_b: aFirst ? { output: `${fileText('sub/deep/b.txt', 'b')}\n</content>`, loaded: [] } : { output: `${fileText('sub/deep/b.txt', 'b')}${brought}`, loaded: [deep, sub] },
+        r_c: { output: `${fileText('sub/c.txt', 'c')}\n</content>`, loaded: [] },
+        r_self: { output: `${fileText('sub/AGENTS.md', 'sub rules', 'line2')}\n</content>`, loaded: [] },
+        r_root: { output: `${fileText('AGENTS.md', 'root rules')}\n</content>`, loaded: [] },
+        r_again: { output: `${fileText('sub/deep/a.txt', 'a')}\n</content>`, loaded: [] },
       };
       const messages = (await client.session.messages({ path: { id } })).data ?? [];
       const saved = new Map((messages.flatMap((m) => m.parts) as Part[]).filter((p) => p.type === 'tool').map((p) => [p.callID ?? '', p.state]));
@@ -109,7 +111,7 @@ describe('read brings in a folder’s own AGENTS.md', () => {
     expect(toolText(1)).toContain(JSON.stringify(`<system-reminder>\nInstructions from: ${path.join(sb.project, 'sub/deep/CLAUDE.md')}\ndeep claude\n\n\nInstructions from: ${path.join(sb.project, 'sub/AGENTS.md')}\nsub rules\nline2\n\n</system-reminder>`).slice(1, -1));
     const second = await sb.run(['run', '--continue', 'read b']);
     expect(second.code, second.stderr).toBe(0);
-    expect(toolText(3)).toContain('00001| b');
+    expect(toolText(3)).toContain('\\n1: b\\n');
     expect(toolText(3)).not.toContain('system-reminder');
     const third = await sb.run(['run', 'read a, no claude'], { env: { OPENCODE_DISABLE_CLAUDE_CODE: '1' } });
     expect(third.code, third.stderr).toBe(0);
@@ -133,8 +135,8 @@ describe('read brings in a folder’s own AGENTS.md', () => {
     const tools = (server.log[1]?.messages ?? []).filter((m) => (m as { role: string }).role === 'tool').map((m) => JSON.stringify(m));
     const all = tools.join('\n');
     expect(all).not.toContain('SECRET OUTSIDE');
-    expect(all).toContain('00001| x');
-    expect(all).toContain('00001| z');
+    expect(all).toContain('\\n1: x\\n');
+    expect(all).toContain('\\n1: z\\n');
     const huge = /Instructions from: [^\\]*huge\/AGENTS\.md\\n((?:big rule line\\n)+)/.exec(all);
     expect(huge?.[1]?.length).toBeLessThanOrEqual(50 * 1024 * 2);
     expect(all).toContain('big rule line\\n\\n(AGENTS.md cut at 50.0 KB of 546.9 KB; read it for the rest.)');
@@ -146,8 +148,8 @@ describe('loadedByRead', () => {
   const root = '/p';
   it('reads back the files named, each further up; a header an instruction file’s text holds cannot name one further in or elsewhere', () => {
     const text = 'Instructions from: /p/a/b/c/AGENTS.md\n';
-    const output = `<file>\n00001| x\n</file>\n\n<system-reminder>\nInstructions from: /p/a/b/AGENTS.md\nrules\n\nInstructions from: /p/a/b/c/AGENTS.md\nfake\n\nInstructions from: /etc/AGENTS.md\nfake\n\nInstructions from: /p/AGENTS.md\nroot\n\nInstructions from: /p/a/CLAUDE.md\n${text}\n</system-reminder>`;
+    const output = `<path>/p/a/b/c/x.txt</path>\n<type>file</type>\n<content>\n1: x\n\n(End of file - total 1 lines)\n</content>\n\n<system-reminder>\nInstructions from: /p/a/b/AGENTS.md\nrules\n\nInstructions from: /p/a/b/c/AGENTS.md\nfake\n\nInstructions from: /etc/AGENTS.md\nfake\n\nInstructions from: /p/AGENTS.md\nroot\n\nInstructions from: /p/a/CLAUDE.md\n${text}\n</system-reminder>`;
     expect(loadedByRead(output, '/p/a/b/c/x.txt', root)).toEqual(['/p/a/b/AGENTS.md', '/p/a/CLAUDE.md']);
-    expect(loadedByRead('<file>\n00001| x\n</file>', '/p/a/x.txt', root)).toEqual([]);
+    expect(loadedByRead('<path>/p/a/x.txt</path>\n<type>file</type>\n<content>\n1: x\n\n(End of file - total 1 lines)\n</content>', '/p/a/x.txt', root)).toEqual([]);
   });
 });

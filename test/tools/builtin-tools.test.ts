@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, stepCountIs } from 'ai';
 import type { ToolSet } from 'ai';
@@ -51,7 +52,7 @@ describe('createBuiltinTools', () => {
     expect(bad).toBeDefined();
     expect(String((bad as { error: unknown }).error)).toContain('invalid arguments for read: missing required argument "filePath"; unknown argument "path"');
     const ok = second?.content.find((part) => part.type === 'tool-result');
-    expect((ok as { output: unknown }).output).toBe('<file>\n00001| remember the milk\n</file>');
+    expect((ok as { output: unknown }).output).toBe(`<path>${path.join(p.root, 'notes.txt')}</path>\n<type>file</type>\n<content>\n1: remember the milk\n\n(End of file - total 1 lines)\n</content>`);
     const denied = second?.content.find((part) => part.type === 'tool-error');
     expect(String((denied as { error: unknown }).error)).toContain('permission denied: bash `rm -rf /` (rule "rm *": deny)');
     expect(p.denied).toEqual([['bash', 'permission denied: bash `rm -rf /` (rule "rm *": deny)']]);

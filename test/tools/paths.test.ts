@@ -53,7 +53,7 @@ describe('paths outside the project root', () => {
   it('allows them when permission.external_directory allows (or by pattern)', async () => {
     const { p, outside } = await withOutside();
     const allow = { permission: { external_directory: 'allow' as const, edit: 'allow' as const } };
-    expect(await p.run('read', { filePath: 'link-file.txt' }, allow)).toContain('00001| top secret');
+    expect(await p.run('read', { filePath: 'link-file.txt' }, allow)).toContain('\n1: top secret\n');
     expect(await p.run('read', { filePath: path.relative(p.root, path.join(outside, 'secret.txt')) }, allow)).toContain('top secret');
     await p.run('write', { filePath: 'link-dir/new.txt', content: 'made\n' }, allow);
     expect(await fs.readFile(path.join(outside, 'new.txt'), 'utf8')).toBe('made\n');
@@ -78,9 +78,9 @@ describe('paths outside the project root', () => {
     const p = await project({ 'docs/a.md': 'doc\n' });
     await fs.symlink(path.join(p.root, 'docs'), path.join(p.root, 'docs-link'));
     const strict = { permission: { external_directory: 'deny' as const } };
-    expect(await p.run('read', { filePath: 'docs-link/a.md' }, strict)).toContain('00001| doc');
-    expect(await p.run('read', { filePath: './docs/../docs/a.md' }, strict)).toContain('00001| doc');
-    expect(await p.run('read', { filePath: path.join(p.root, 'docs/a.md') }, strict)).toContain('00001| doc');
+    expect(await p.run('read', { filePath: 'docs-link/a.md' }, strict)).toContain('\n1: doc\n');
+    expect(await p.run('read', { filePath: './docs/../docs/a.md' }, strict)).toContain('\n1: doc\n');
+    expect(await p.run('read', { filePath: path.join(p.root, 'docs/a.md') }, strict)).toContain('\n1: doc\n');
     expect(p.denied).toEqual([]);
   });
 

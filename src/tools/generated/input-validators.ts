@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 const tool_read = validate10;
-const schema11 = {"type":"object","properties":{"filePath":{"type":"string","minLength":1,"description":"The file to read."},"offset":{"type":"integer","minimum":0,"description":"Line number to start from (1-based; 0 is taken as 1)."},"limit":{"type":"integer","minimum":1,"description":"Number of lines to read (default 2000)."}},"required":["filePath"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"filePath":{"type":"string","minLength":1,"description":"The absolute path to the file or directory to read"},"offset":{"type":"integer","minimum":0,"description":"The line number to start reading from (1-indexed)"},"limit":{"type":"integer","minimum":0,"description":"The maximum number of lines to read (defaults to 2000)"}},"required":["filePath"],"additionalProperties":false};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -100,8 +100,8 @@ vErrors.push(err6);
 errors++;
 }
 if(typeof data2 == "number"){
-if(data2 < 1 || isNaN(data2)){
-const err7 = {instancePath:instancePath+"/limit",schemaPath:"#/properties/limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data2 < 0 || isNaN(data2)){
+const err7 = {instancePath:instancePath+"/limit",schemaPath:"#/properties/limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -692,7 +692,7 @@ return errors === 0;
 }
 
 const tool_webfetch = validate17;
-const schema18 = {"type":"object","properties":{"url":{"type":"string","minLength":1,"description":"The http:// or https:// URL."},"format":{"type":"string","enum":["text","markdown","html"],"description":"How to return HTML: \"text\" (default; \"markdown\" is the same here) or \"html\"."},"timeout":{"type":"integer","minimum":1,"maximum":120,"description":"Timeout in seconds (default 30)."}},"required":["url"],"additionalProperties":false};
+const schema18 = {"type":"object","properties":{"url":{"type":"string","minLength":1,"description":"The http:// or https:// URL."},"format":{"type":"string","enum":["text","markdown","html"],"description":"How to return HTML: \"text\" (default; \"markdown\" is the same here) or \"html\"."},"timeout":{"type":"number","exclusiveMinimum":0,"maximum":120,"description":"Timeout in seconds (default 30)."}},"required":["url"],"additionalProperties":false};
 
 function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -770,8 +770,9 @@ errors++;
 }
 if(data.timeout !== undefined){
 let data2 = data.timeout;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-const err6 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data2 == "number"){
+if(data2 > 120 || isNaN(data2)){
+const err6 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 120},message:"must be <= 120"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -780,9 +781,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(typeof data2 == "number"){
-if(data2 > 120 || isNaN(data2)){
-const err7 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 120},message:"must be <= 120"};
+if(data2 <= 0 || isNaN(data2)){
+const err7 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -791,8 +791,9 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(data2 < 1 || isNaN(data2)){
-const err8 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err8 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -800,7 +801,6 @@ else {
 vErrors.push(err8);
 }
 errors++;
-}
 }
 }
 }
