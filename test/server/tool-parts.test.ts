@@ -107,7 +107,7 @@ describe('tool parts as OpenCode’s are', () => {
             display: { type: 'file', path: path.join(sb.project, 'long.txt'), text: longText.join('\n'), lineStart: 1, lineEnd: 2000, totalLines: 2500, truncated: true },
           },
         },
-        c_missing: { status: 'error', error: 'file not found: missing.txt.' },
+        c_missing: { status: 'error', error: `File not found: ${path.join(sb.project, 'missing.txt')}` },
         c_bash: { title: 'echo hi', metadata: { output: 'hi', exit: 0, truncated: false } },
         c_exit: { title: 'exit 3', metadata: { output: '(no output)\n\n(exit code 3)', exit: 3, truncated: false } },
         // OpenCode's words first: its TUI strikes such a call through rather than drawing it as failed.
