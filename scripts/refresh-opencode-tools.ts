@@ -188,7 +188,9 @@ if (import.meta.main) {
     return at >= 0 ? args[at + 1] : undefined;
   };
   const bin = value('--binary') ?? (await ensureOpencode((line) => console.error(line)));
-  const version = value('--binary') ? execFileSync(bin, ['--version'], { env: isolatedEnv(makeHome()), encoding: 'utf8' }).trim() : OPENCODE_VERSION;
+  const versionHome = makeHome();
+  const version = value('--binary') ? execFileSync(bin, ['--version'], { env: isolatedEnv(versionHome), encoding: 'utf8' }).trim() : OPENCODE_VERSION;
+  fs.rmSync(versionHome, { recursive: true, force: true });
   const source = `opencode-ai@${version}`;
   const { requests, proj, web, home } = await capture(bin, value('--rg'));
   const main = requests.filter((r) => r.model === 'm');
