@@ -11,9 +11,12 @@
  * (Codex) login (`systemAsInstructions`) it goes as the request's `instructions`, as OpenCode sends it
  * there and the Codex endpoint requires (plugins/builtin/codex-auth.ts). What the call's own options
  * say (the model's, the agent's, the variant's `options`) wins over the defaults.
+ * The gpt-5 options are OpenCode's for an agent's calls (session-options.ts isAgentCall); a
+ * gateway client's call gets `store: false` only, as it sends no sampling defaults either.
  */
 import { createOpenAI, type OpenAIProviderSettings } from '@ai-sdk/openai';
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Prompt } from '@ai-sdk/provider';
+import { isAgentCall } from './session-options.ts';
 
 type OpenAIOptions = NonNullable<LanguageModelV4CallOptions['providerOptions']>[string];
 
@@ -64,7 +67,8 @@ export function withOpenAIDefaults(options: LanguageModelV4CallOptions, modelId:
       prompt = head === -1 ? [] : prompt.slice(head);
     }
   }
-  const openai: Record<string, unknown> = { ...openAIDefaults(modelId, copilot), ...own, ...(instructions === undefined ? {} : { instructions }) };
+  const defaults = isAgentCall(options) ? openAIDefaults(modelId, copilot) : { store: false };
+  const openai: Record<string, unknown> = { ...defaults, ...own, ...(instructions === undefined ? {} : { instructions }) };
   if (openai.store !== true) prompt = withoutItemIds(prompt);
   return { ...options, prompt, providerOptions: { ...options.providerOptions, openai: openai as OpenAIOptions } };
 }

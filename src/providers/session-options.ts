@@ -15,6 +15,24 @@
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
 import { providerOptionsKey, type ResolvedModel } from './resolve-model.ts';
 
+/**
+ * The calls agents make, as sent (chain-attempt.ts marks them): OpenCode's options for an agent's
+ * model (openai-responses.ts: gpt-5's reasoning effort, summary and verbosity) go with these only; a
+ * gateway call sends what its client asked. Held aside, not in the call, so no provider is sent a mark.
+ */
+const agentCalls = new WeakSet<LanguageModelV4CallOptions>();
+
+/** `call`, marked as an agent's. */
+export function asAgentCall(call: LanguageModelV4CallOptions): LanguageModelV4CallOptions {
+  agentCalls.add(call);
+  return call;
+}
+
+/** Whether `call` is an agent's (asAgentCall). */
+export function isAgentCall(call: LanguageModelV4CallOptions): boolean {
+  return agentCalls.has(call);
+}
+
 const CAMEL = new Set(['@ai-sdk/openai', '@ai-sdk/azure', '@ai-sdk/xai', '@ai-sdk/mistral', 'venice-ai-sdk-provider']);
 const SNAKE = new Set(['@ai-sdk/deepinfra', '@ai-sdk/cerebras']);
 

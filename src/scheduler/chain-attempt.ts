@@ -17,7 +17,7 @@ import { wireAttempt, type WireCall } from './wire-attempt.ts';
 import { baseCall, noteSent, takePrepared } from './hooked-call.ts';
 import type { PrepareCall } from '../plugins/call-hooks.ts';
 import { secretMasker } from '../config/secrets.ts';
-import { withSessionOptions } from '../providers/session-options.ts';
+import { asAgentCall, withSessionOptions } from '../providers/session-options.ts';
 
 export interface Started {
   model: ResolvedModel;
@@ -46,7 +46,11 @@ export interface AttemptSetup {
 async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, defaults: boolean, prepare: PrepareCall | undefined, sessionID: string | undefined) {
   const lm = await model.languageModel();
   onSend(model);
-  const send = (lm: LanguageModelV4, model: ResolvedModel, lease: Lease, call: LanguageModelV4CallOptions) => sendCall(lm, model, lease, withSessionOptions(model, call, sessionID));
+  // As sent (after the cache's key and the hooks): the session's prompt cache key, and an agent's call marked as one (`defaults`: OpenCode's options for its model).
+  const send = (lm: LanguageModelV4, model: ResolvedModel, lease: Lease, call: LanguageModelV4CallOptions) => {
+    const sent = withSessionOptions(model, call, sessionID);
+    return sendCall(lm, model, lease, defaults ? asAgentCall(sent) : sent);
+  };
   if (!prepare) return send(lm, model, lease, baseCall(model, options, defaults, lease.signal));
   // The hooks ran for the cache's lookup already (hooked-call.ts): that run is this attempt's.
   const ahead = takePrepared(model, options);

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { serve } from '../server/serve-helper.ts';
 
 type Body = Record<string, unknown> & { input: Record<string, unknown>[] };
 const FIXTURE = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'opencode-openai-responses.json'), 'utf8')) as { simple: Body[]; toolCall: Body[] };
@@ -112,4 +113,30 @@ describe("an openai turn with a key: OpenCode's request bodies", () => {
       mode = 'text';
     }
   });
+});
+
+describe('a gateway call to an openai model', () => {
+  it("gets none of OpenCode's agent options: the client's request, kept out of OpenAI's store", async () => {
+    const s = await serve(sb);
+    try {
+      const res = await fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-5.4', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello' }] }),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('done answer');
+    } finally {
+      await s.stop();
+    }
+    expect(bodies).toHaveLength(1);
+    const body = bodies[0] as Body;
+    // Not an agent's turn: no low verbosity, no reasoning effort or summary it did not ask for, no session to key a prompt cache by.
+    expect(body.text).toBeUndefined();
+    expect(body.reasoning).toBeUndefined();
+    expect(body.prompt_cache_key).toBeUndefined();
+    expect(body.store).toBe(false);
+    expect(body.input[0]).toEqual({ role: 'developer', content: 'be brief' });
+    expect(JSON.stringify(body)).not.toContain('pantheon');
+  }, 60_000);
 });

@@ -11,7 +11,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasStack, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
 import { withOpenAIDefaults } from '../../src/providers/openai-responses.ts';
+import { asAgentCall } from '../../src/providers/session-options.ts';
 
 const KEY = 'sk-proj-responses-test-7Hq2';
 
@@ -138,18 +140,24 @@ describe("OpenCode's defaults for an openai call", () => {
     expect(out.providerOptions?.openai).toEqual({ store: false });
     expect(out.prompt).toEqual(prompt);
   });
-  it("gpt-5 models get OpenCode's reasoning options; gpt-5.x ones low verbosity; chat, pro and codex models less", () => {
+  // An agent's call, as chain-attempt.ts marks it (a gateway client's call is not marked).
+  const agent = (call: LanguageModelV4CallOptions): LanguageModelV4CallOptions => asAgentCall(call);
+  it("gpt-5 models get OpenCode's reasoning options in an agent's calls; gpt-5.x ones low verbosity; chat, pro and codex models less", () => {
     const reasoning = { store: false, reasoningEffort: 'medium', reasoningSummary: 'auto', include: ['reasoning.encrypted_content'] };
-    expect(withOpenAIDefaults({ prompt }, 'gpt-5.4').providerOptions?.openai).toEqual({ ...reasoning, textVerbosity: 'low' });
-    expect(withOpenAIDefaults({ prompt }, 'gpt-5').providerOptions?.openai).toEqual(reasoning);
-    expect(withOpenAIDefaults({ prompt }, 'gpt-5.1-codex').providerOptions?.openai).toEqual(reasoning);
-    expect(withOpenAIDefaults({ prompt }, 'gpt-5-chat-latest').providerOptions?.openai).toEqual({ store: false });
-    expect(withOpenAIDefaults({ prompt }, 'gpt-5-pro').providerOptions?.openai).toEqual({ store: false });
+    expect(withOpenAIDefaults(agent({ prompt }), 'gpt-5.4').providerOptions?.openai).toEqual({ ...reasoning, textVerbosity: 'low' });
+    expect(withOpenAIDefaults(agent({ prompt }), 'gpt-5').providerOptions?.openai).toEqual(reasoning);
+    expect(withOpenAIDefaults(agent({ prompt }), 'gpt-5.1-codex').providerOptions?.openai).toEqual(reasoning);
+    expect(withOpenAIDefaults(agent({ prompt }), 'gpt-5-chat-latest').providerOptions?.openai).toEqual({ store: false });
+    expect(withOpenAIDefaults(agent({ prompt }), 'gpt-5-pro').providerOptions?.openai).toEqual({ store: false });
     // GitHub Copilot's Responses models, as OpenCode's Copilot package gets them: no include, no verbosity.
-    expect(withOpenAIDefaults({ prompt }, 'gpt-5.4', false, true).providerOptions?.openai).toEqual({ store: false, reasoningEffort: 'medium', reasoningSummary: 'auto' });
+    expect(withOpenAIDefaults(agent({ prompt }), 'gpt-5.4', false, true).providerOptions?.openai).toEqual({ store: false, reasoningEffort: 'medium', reasoningSummary: 'auto' });
+  });
+  it("a call that is no agent's (a gateway client's) gets store: false only, whatever the model", () => {
+    expect(withOpenAIDefaults({ prompt }, 'gpt-5.4').providerOptions?.openai).toEqual({ store: false });
+    expect(withOpenAIDefaults({ prompt, providerOptions: { openai: { reasoningEffort: 'high' } } }, 'gpt-5').providerOptions?.openai).toEqual({ store: false, reasoningEffort: 'high' });
   });
   it("the call's own options win; instructions given are sent beside the system messages", () => {
-    const out = withOpenAIDefaults({ prompt, providerOptions: { openai: { store: true, instructions: 'mine', include: [], reasoningEffort: 'high' } } }, 'gpt-5.4');
+    const out = withOpenAIDefaults(agent({ prompt, providerOptions: { openai: { store: true, instructions: 'mine', include: [], reasoningEffort: 'high' } } }), 'gpt-5.4');
     expect(out.providerOptions?.openai).toEqual({ store: true, instructions: 'mine', include: [], reasoningEffort: 'high', reasoningSummary: 'auto', textVerbosity: 'low' });
     expect(out.prompt).toEqual(prompt);
   });
