@@ -23,9 +23,16 @@ export function markTurn(message: object, info: TurnInfo): void {
   turns.set(message, info);
 }
 
-/** The messages the model sees of a session: from its last compaction on (the summary request and its answer), or all. */
+/**
+ * The messages the model sees of a session: from its last compaction that made its summary on (the
+ * summary request and its answer), or all. A compaction that failed or was cancelled (its reply an
+ * error) stands in for nothing, as OpenCode cuts a session's history only at a finished summary.
+ */
 export function sinceCompaction(messages: readonly SessionMessage[]): readonly SessionMessage[] {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user' && messages[i]?.info?.compaction === true) return messages.slice(i);
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const info = messages[i]?.info;
+    if (messages[i]?.role === 'user' && info?.compaction === true && !info.reply.error) return messages.slice(i);
+  }
   return messages;
 }
 

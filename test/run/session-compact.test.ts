@@ -43,6 +43,24 @@ describe('compaction', () => {
     expect((await project.client.session.get({ path: { id } })).data?.title).toContain('the first question');
   });
 
+  it('a compaction that failed stands in for nothing: the next turn still sees the turns before it, as in OpenCode', async () => {
+    const id = (await project.client.session.create({ body: {} })).data?.id ?? '';
+    project.server.script('m', { type: 'text', text: 'About parsers.' });
+    await project.client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'the question before a failed compaction' }] } });
+    // The summary is refused (a 400 fails at once): no summary was made.
+    project.server.script('small', { type: 'status', status: 400 });
+    const done = await project.client.session.summarize({ path: { id }, body: { providerID: 'p', modelID: 'small' } });
+    expect(done.data).not.toBe(true);
+
+    project.server.script('m', { type: 'text', text: 'Going on.' });
+    const asked = project.server.log.length;
+    await project.client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'and after it' }] } });
+    const next = JSON.stringify(project.server.log[asked]?.messages);
+    expect(next).toContain('the question before a failed compaction');
+    expect(next).toContain('About parsers.');
+    expect(next).toContain('and after it');
+  });
+
   it('a client that goes away while the summary is written: the summary is still made and kept', async () => {
     const id = (await project.client.session.create({ body: {} })).data?.id ?? '';
     await project.client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'something to summarize' }] } });
