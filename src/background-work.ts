@@ -2,8 +2,8 @@
  * Work the process does that nobody may be waiting for: a Copilot model list refreshed behind the
  * kept one (plugins/builtin/copilot-models.ts), a `skills.urls` registry read for turns that may all
  * have been cancelled (agents/skill-urls.ts). Each holds an AbortController here, so that a CLI
- * command that is done (cli/cli.ts) or a server that stops (server/start.ts) abandons it at once:
- * its open requests would otherwise keep Node running until they end or time out.
+ * command that is done (cli/cli.ts) or the process's last server that stops (server/start.ts) abandons
+ * it at once: its open requests would otherwise keep Node running until they end or time out.
  */
 const running = new Set<AbortController>();
 

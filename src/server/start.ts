@@ -27,6 +27,9 @@ import { ROUTE_GROUPS } from './routes/index.ts';
 import type { ServerOptions, ServerState } from './state.ts';
 import { abandonBackgroundWork } from '../background-work.ts';
 
+/** The servers of this process that are open (a library's or a test's process may have several). */
+let serversOpen = 0;
+
 export interface RunningServer {
   /** `http://HOST:PORT` as clients should use it. */
   url: string;
@@ -146,6 +149,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   // Async tasks a crashed or stopped server left are finished or marked failed now, not on first use.
   await tasksOf(state);
   let closing: Promise<void> | undefined;
+  serversOpen += 1;
   return {
     url: `http://${urlHost(options.hostname)}:${address.port}`,
     state,
@@ -153,7 +157,9 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
       closing ??= (async () => {
         // What the process does behind the requests stops now (a skills registry's download: the turns that wait for it go on
         // with the skills kept from before; a Copilot model list's refresh): its requests would hold the exit until they end.
-        abandonBackgroundWork('the server is shutting down');
+        // Not while another server of the process runs: the work may be its turns' too, and the process is not exiting.
+        serversOpen -= 1;
+        if (serversOpen === 0) abandonBackgroundWork('the server is shutting down');
         // No new connections, and a request on a connection still open is answered 503 (fast-dispatch.ts);
         // gateway calls waiting on a rate limit are answered 503 now; event streams end; turns and
         // gateway calls in flight finish (their answers are sent), or are cancelled after drainMs.
