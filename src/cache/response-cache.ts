@@ -202,10 +202,16 @@ function isCachedResponse(value: unknown): value is CachedResponse {
     typeof v.model === 'string' &&
     typeof v.createdAt === 'number' &&
     (v.toolCalls === undefined || Array.isArray(v.toolCalls)) &&
-    (v.reasoning === undefined || (Array.isArray(v.reasoning) && v.reasoning.every(isReasoningBlock))) &&
+    (v.reasoning === undefined || (Array.isArray(v.reasoning) && v.reasoning.length <= MAX_REASONING_BLOCKS && v.reasoning.every(isReasoningBlock))) &&
     (v.embeddings === undefined || (Array.isArray(v.embeddings) && v.embeddings.every((e) => typeof e === 'string')))
   );
 }
+
+/**
+ * More reasoning blocks than an answer has (a few; one per summary part): an entry with more is not
+ * one this cache wrote (a hostile or broken store) and is a miss, rather than replayed as a flood of parts.
+ */
+const MAX_REASONING_BLOCKS = 256;
 
 /** A kept reasoning block: its text, and its provider metadata, an object of objects, when it has any. */
 function isReasoningBlock(value: unknown): boolean {

@@ -123,6 +123,14 @@ describe('openCache', () => {
     expect(await cache.get('k')).toBeUndefined();
   });
 
+  it('an entry with more reasoning blocks than an answer has (a hostile store) is a miss, not millions of parts replayed', async () => {
+    const cache = await open({ store: path.join(dir, 'many-blocks.sqlite') });
+    await cache.set('few', { ...answer('ok'), reasoning: Array.from({ length: 3 }, () => ({ text: 'r' })) } as CachedResponse);
+    expect((await cache.get('few'))?.reasoning).toHaveLength(3);
+    await cache.set('many', { ...answer('ok'), reasoning: Array.from({ length: 100_000 }, () => ({ text: '' })) } as CachedResponse);
+    expect(await cache.get('many')).toBeUndefined();
+  });
+
   it('treats an unreadable entry as a miss', async () => {
     const store = path.join(dir, 'corrupt.sqlite');
     const cache = await open({ store });
