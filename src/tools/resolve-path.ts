@@ -4,6 +4,7 @@
  * parent, is checked) — needs `permission.external_directory`, matched against that real path.
  */
 import { inScratchDir } from './scratch-dir.ts';
+import { inToolOutputDir } from './tool-output.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { authorize } from '../permissions/authorize.ts';
@@ -80,8 +81,8 @@ export async function resolveToolPath(ctx: ToolContext, tool: string, input: str
   const abs = path.resolve(root, input ?? '.');
   const real = await realpathNearest(abs);
   const external = !isInside(root, abs) || !isInside(await realRoot(root), real);
-  // OpenCode's scratch folder (scratch-dir.ts) is approved already.
-  if (external && !(await inScratchDir(real))) {
+  // OpenCode's scratch folder (scratch-dir.ts) and the saved outputs of cut answers (tool-output.ts) are approved already.
+  if (external && !(await inScratchDir(real)) && !inToolOutputDir(real)) {
     const via = real !== abs && isInside(root, abs) ? ` (through the symlink ${displayPath(ctx, abs)})` : '';
     await authorize(ctx, { key: 'external_directory', tool, subject: real, note: `is outside the project root ${root}${via}` });
   }

@@ -1,10 +1,11 @@
 /**
  * Runs a command line in its own process group (`bash -c`, or `/bin/sh -c` without bash), with
- * stdout and stderr interleaved into one capped buffer (the head and the tail are kept). A timeout
- * or an abort kills the whole group: SIGTERM, then SIGKILL a second later.
+ * stdout and stderr interleaved: the end of the output is kept in memory, and once the output
+ * outgrows `spillAfterBytes` the whole of it is streamed to a file (`spill`), up to `spillCapBytes`.
+ * A timeout or an abort kills the whole group: SIGTERM, then SIGKILL a second later.
  */
 import { shellEnv } from './shell-env.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, type WriteStream } from 'node:fs';
 
 export interface ShellOptions {
   cwd: string;
@@ -15,15 +16,31 @@ export interface ShellOptions {
   extraEnv?: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Output kept: this many bytes from the start, and `tailBytes` from the end. */
-  headBytes: number;
+  /** Output kept in memory: at most this many bytes from the end. */
   tailBytes: number;
+  /** Once the output is longer than this (at most `tailBytes`), the whole of it goes to a file made by `spill`. */
+  spillAfterBytes?: number;
+  spill?: () => { path: string; stream: WriteStream };
+  /** The file holds at most this many bytes (the start of the output). */
+  spillCapBytes?: number;
+}
+
+export interface SpillFile {
+  path: string;
+  /** Bytes written to it (less than the output's when the cap was reached or writing failed). */
+  bytes: number;
+  /** Why writing stopped early, when it failed. */
+  error?: string;
 }
 
 export interface ShellResult {
+  /** The end of the output (all of it when `omittedBytes` is 0). */
   output: string;
-  /** Bytes left out of the middle of the output. */
+  /** Bytes left out of the start of `output`. */
   omittedBytes: number;
+  totalBytes: number;
+  /** The file holding the whole output, when it outgrew `spillAfterBytes`. */
+  file?: SpillFile;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
@@ -49,42 +66,73 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-class CappedOutput {
-  private head: Buffer[] = [];
-  private headSize = 0;
+/** The end of the output in memory; the whole of it in a file once it is long. */
+class SpillingOutput {
   private tail: Buffer[] = [];
   private tailSize = 0;
-  private readonly headMax: number;
-  private readonly tailMax: number;
+  private readonly options: ShellOptions;
+  private stream: WriteStream | undefined;
+  file: SpillFile | undefined;
   omitted = 0;
-  constructor(headMax: number, tailMax: number) {
-    this.headMax = headMax;
-    this.tailMax = tailMax;
+  total = 0;
+  constructor(options: ShellOptions) {
+    this.options = options;
   }
   push(chunk: Buffer): void {
-    if (this.headSize < this.headMax) {
-      const take = chunk.subarray(0, this.headMax - this.headSize);
-      this.head.push(take);
-      this.headSize += take.length;
-      chunk = chunk.subarray(take.length);
-    }
-    if (chunk.length === 0) return;
+    this.total += chunk.length;
     this.tail.push(chunk);
     this.tailSize += chunk.length;
-    while (this.tail.length > 1 && this.tailSize - (this.tail[0] as Buffer).length >= this.tailMax) {
+    const spillAfter = this.options.spillAfterBytes;
+    if (this.file) this.write(chunk);
+    else if (spillAfter !== undefined && this.options.spill && this.total > spillAfter) this.open(this.options.spill);
+    while (this.tail.length > 1 && this.tailSize - (this.tail[0] as Buffer).length >= this.options.tailBytes) {
       const dropped = this.tail.shift() as Buffer;
       this.tailSize -= dropped.length;
       this.omitted += dropped.length;
     }
   }
-  text(): { head: string; tail: string; omitted: number } {
+  /** The file starts with everything so far: no byte has been dropped yet (the threshold is below the tail's size). */
+  private open(spill: NonNullable<ShellOptions['spill']>): void {
+    try {
+      const { path, stream } = spill();
+      this.stream = stream;
+      this.file = { path, bytes: 0 };
+      stream.on('error', (error: NodeJS.ErrnoException) => {
+        if (this.file && !this.file.error) this.file.error = error.code ?? error.message;
+        this.stream = undefined;
+      });
+    } catch (error) {
+      this.file = { path: '', bytes: 0, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+      return;
+    }
+    for (const held of this.tail) this.write(held);
+  }
+  private write(chunk: Buffer): void {
+    if (!this.stream || !this.file || this.file.error) return;
+    const room = (this.options.spillCapBytes ?? Number.POSITIVE_INFINITY) - this.file.bytes;
+    if (room <= 0) return;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.stream.write(part);
+    this.file.bytes += part.length;
+  }
+  /** Resolves once the file is closed (at once without one). */
+  close(): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    if (!stream) return Promise.resolve();
+    return new Promise((resolve) => {
+      stream.once('error', () => resolve());
+      stream.end(() => resolve());
+    });
+  }
+  text(): { tail: string; omitted: number } {
     let tail = Buffer.concat(this.tail);
     let omitted = this.omitted;
-    if (tail.length > this.tailMax) {
-      omitted += tail.length - this.tailMax;
-      tail = tail.subarray(tail.length - this.tailMax);
+    if (tail.length > this.options.tailBytes) {
+      omitted += tail.length - this.options.tailBytes;
+      tail = tail.subarray(tail.length - this.options.tailBytes);
     }
-    return { head: Buffer.concat(this.head).toString('utf8'), tail: tail.toString('utf8'), omitted };
+    return { tail: tail.toString('utf8'), omitted };
   }
 }
 
@@ -98,7 +146,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const output = new CappedOutput(options.headBytes, options.tailBytes);
+    const output = new SpillingOutput(options);
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
     let timedOut = false;
@@ -116,16 +164,19 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       clearTimeout(killTimer);
       clearTimeout(drainTimer);
       options.signal?.removeEventListener('abort', onAbort);
-      const { head, tail, omitted } = output.text();
-      resolve({
-        output: head + (omitted > 0 ? `\n\n… [${omitted} bytes omitted] …\n\n` : '') + tail,
+      const { tail, omitted } = output.text();
+      const result = {
+        output: tail,
         omittedBytes: omitted,
+        totalBytes: output.total,
+        ...(output.file ? { file: output.file } : {}),
         exitCode: exit?.code ?? null,
         signal: exit?.signal ?? null,
         timedOut,
         aborted,
         leftRunning,
-      });
+      };
+      void output.close().then(() => resolve(result));
     };
     /** Stop reading output that something outside our reach still holds open, and finish. */
     const drainLater = (): void => {
@@ -159,6 +210,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       clearTimeout(timer);
       clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);
+      void output.close();
       reject(error);
     });
     child.on('exit', (code, signal) => {
