@@ -38,13 +38,16 @@ const NOTES = /\n\n((?:\((?:The saved file |The full output |Timed out after |ex
 
 /**
  * OpenCode's `bash` metadata besides the output, read back from this tool's answer: the exit code
- * (0 when no note gives another; null when the command was killed) and whether output was cut.
+ * (0 when no note gives another; null when the command was killed), whether output was cut and
+ * the file holding all of it.
  */
-export function bashFacts(output: string): { exit: number | null; truncated: boolean } {
+export function bashFacts(output: string): { exit: number | null; truncated: boolean; outputPath?: string } {
   const notes = NOTES.exec(output)?.[1] ?? '';
   const code = /^\(exit code (-?\d+)\)$/m.exec(notes);
   const killed = /^\((?:Timed out after |killed by )/m.test(notes);
-  return { exit: code ? Number(code[1]) : killed ? null : 0, truncated: output.startsWith(TRUNCATED) };
+  const truncated = output.startsWith(TRUNCATED);
+  const saved = truncated ? /^Full output saved to: ([^\n]+)\n/.exec(output.slice(TRUNCATED.length))?.[1] : undefined;
+  return { exit: code ? Number(code[1]) : killed ? null : 0, truncated, ...(saved ? { outputPath: saved } : {}) };
 }
 
 /**
