@@ -6,7 +6,6 @@
  * answered as OpenCode answers it: its last lines, after a note naming the file that holds all of
  * it (tool-output.ts).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { authorize } from '../permissions/authorize.ts';
 import { statIfExists } from './fs-util.ts';
